@@ -1,0 +1,179 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { CredentialResolver } from "../credentials.js";
+import type { DirectoryStore } from "../store/directory-store.js";
+import { MysqlDirectoryStore } from "../store/mysql/mysql-directory-store.js";
+import { DirectoryMap, type KeyLocation } from "./directory-map.js";
+
+/** Options for {@link DirectoryClient.open}. */
+export interface DirectoryClientOptions {
+  /** The directory: a store, or the directory database's URL. */
+  readonly directory: DirectoryStore | string;
+  /** Shard passwords, used when `directory` is a URL. Default: from the environment. */
+  readonly credentials?: CredentialResolver;
+  /** How often to check the directory version, in ms; 0 switches polling off. Default 1000. */
+  readonly pollIntervalMs?: number;
+  /** Heartbeat id recorded in the directory; false records none. Default `<host>:<pid>:<random>`. */
+  readonly heartbeatId?: string | false;
+  /** Called with each failed poll (the client keeps serving its last map). Default: ignore. */
+  readonly onError?: (error: unknown) => void;
+  /** Called after a new version was loaded. */
+  readonly onChange?: (map: DirectoryMap, previous: DirectoryMap) => void;
+}
+
+/** How fresh the client's map is. */
+export interface DirectoryClientStatus {
+  readonly version: number;
+  /** When the current map was loaded. */
+  readonly loadedAt: Date;
+  /** When the directory last answered. */
+  readonly lastContactAt: Date;
+  /** Milliseconds since the directory last answered: how stale the map may be. */
+  readonly staleMs: number;
+  /** True when the last poll or refresh failed. */
+  readonly unreachable: boolean;
+  readonly lastError?: string;
+}
+
+/**
+ * A caching directory client: loads the whole map once, answers lookups from memory and
+ * follows the version by polling. When the directory is unreachable it keeps serving the
+ * last map and reports how stale it is.
+ *
+ * @example
+ * const dir = await DirectoryClient.open({ directory: "mysql://root@127.0.0.1:3306/shardkit" });
+ * dir.lookup(42); // { ksid, range, shard, pinned }
+ */
+export class DirectoryClient {
+  readonly store: DirectoryStore;
+  readonly heartbeatId: string | false;
+  #map: DirectoryMap;
+  #loadedAt: Date;
+  #lastContactAt: Date;
+  #lastError: unknown;
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<boolean> | undefined;
+  readonly #ownsStore: boolean;
+  readonly #options: DirectoryClientOptions;
+
+  private constructor(store: DirectoryStore, ownsStore: boolean, map: DirectoryMap, options: DirectoryClientOptions) {
+    this.store = store;
+    this.#ownsStore = ownsStore;
+    this.#map = map;
+    this.#loadedAt = new Date();
+    this.#lastContactAt = this.#loadedAt;
+    this.#options = options;
+    this.heartbeatId =
+      options.heartbeatId === undefined
+        ? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`
+        : options.heartbeatId;
+  }
+
+  /** Connects, loads the map and starts polling; fails if the directory cannot be read now. */
+  static async open(options: DirectoryClientOptions): Promise<DirectoryClient> {
+    const owns = typeof options.directory === "string";
+    const store =
+      typeof options.directory === "string"
+        ? new MysqlDirectoryStore({
+            directory: options.directory,
+            ...(options.credentials ? { credentials: options.credentials } : {}),
+          })
+        : options.directory;
+    let map: DirectoryMap;
+    try {
+      map = new DirectoryMap(await store.snapshot());
+    } catch (error) {
+      if (owns) await store.close();
+      throw error;
+    }
+    const client = new DirectoryClient(store, owns, map, options);
+    await client.#heartbeat().catch((e: unknown) => client.#failed(e));
+    const every = options.pollIntervalMs ?? 1000;
+    if (every > 0) {
+      client.#timer = setInterval(() => void client.refresh().catch(() => undefined), every);
+      client.#timer.unref();
+    }
+    return client;
+  }
+
+  /** The map currently held. */
+  get map(): DirectoryMap {
+    return this.#map;
+  }
+
+  /** The directory version currently held. */
+  get version(): number {
+    return this.#map.version;
+  }
+
+  /** Where `key` lives, from memory. `table` selects that table's key function. */
+  lookup(key: unknown, table?: string): KeyLocation {
+    return this.#map.lookup(key, table);
+  }
+
+  /** Checks the version now and reloads the map if it moved; resolves to true when it did. Throws when unreachable. */
+  refresh(): Promise<boolean> {
+    // Concurrent callers share one round trip.
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+    });
+    return this.#polling;
+  }
+
+  /** How fresh the map is. */
+  status(): DirectoryClientStatus {
+    const now = Date.now();
+    return {
+      version: this.#map.version,
+      loadedAt: this.#loadedAt,
+      lastContactAt: this.#lastContactAt,
+      staleMs: now - this.#lastContactAt.getTime(),
+      unreachable: this.#lastError !== undefined,
+      ...(this.#lastError === undefined ? {} : { lastError: (this.#lastError as Error).message }),
+    };
+  }
+
+  /** Stops polling and closes the store if the client opened it. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#polling?.catch(() => undefined);
+    if (this.#ownsStore) await this.store.close();
+  }
+
+  async #poll(): Promise<boolean> {
+    try {
+      const version = await this.store.version();
+      let changed = false;
+      if (version !== this.#map.version) {
+        const previous = this.#map;
+        this.#map = new DirectoryMap(await this.store.snapshot());
+        this.#loadedAt = new Date();
+        changed = true;
+        this.#options.onChange?.(this.#map, previous);
+      }
+      this.#lastContactAt = new Date();
+      this.#lastError = undefined;
+      await this.#heartbeat();
+      return changed;
+    } catch (error) {
+      this.#failed(error);
+      throw error;
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.heartbeatId === false) return;
+    await this.store.recordHeartbeat({
+      id: this.heartbeatId,
+      host: hostname(),
+      pid: process.pid,
+      version: this.#map.version,
+    });
+  }
+
+  #failed(error: unknown): void {
+    this.#lastError = error;
+    this.#options.onError?.(error);
+  }
+}

@@ -1,0 +1,147 @@
+import { formatKeyRange, type KeyRange } from "../key-range.js";
+import type { DirectorySnapshot } from "../model.js";
+import type { FenceDifference } from "../store/directory-store.js";
+import type { SqlConnection } from "../mysql/sql-connection.js";
+
+/** The table on every shard that records what that shard owns: the ownership fence. */
+export const FENCE_TABLE = "shardkit_ownership";
+
+/** Kinds of fence rows: an owned range, a pinned key owned here, a key pinned elsewhere (refused here). */
+export const FENCE_KINDS = ["range", "pin", "pin_away"] as const;
+/** One of {@link FENCE_KINDS}. */
+export type FenceKind = (typeof FENCE_KINDS)[number];
+
+/** Fence states: `serving` accepts writes, `frozen` refuses them while a cutover runs. */
+export const FENCE_STATES = ["serving", "frozen"] as const;
+/** One of {@link FENCE_STATES}. */
+export type FenceState = (typeof FENCE_STATES)[number];
+
+/** One row of a shard's ownership table. */
+export interface FenceRow {
+  readonly kind: FenceKind;
+  /** For ranges the range; for pins `[ksid, ksid + 1)`. */
+  readonly range: KeyRange;
+  /** Canonical key bytes for pins; empty for ranges. */
+  readonly keyBytes: Uint8Array;
+  readonly state: FenceState;
+}
+
+/** DDL of the fence table; idempotent. */
+export const CREATE_FENCE_TABLE = `CREATE TABLE IF NOT EXISTS ${FENCE_TABLE} (
+  kind ENUM('range','pin','pin_away') NOT NULL,
+  range_start BIGINT UNSIGNED NOT NULL,
+  range_end BIGINT UNSIGNED NOT NULL,
+  key_bytes VARBINARY(255) NOT NULL DEFAULT '',
+  state ENUM('serving','frozen') NOT NULL DEFAULT 'serving',
+  directory_version BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (kind, range_start, key_bytes)
+) ENGINE=InnoDB`;
+
+/** The fence rows a shard must hold for the directory at `snapshot`. */
+export function expectedFence(snapshot: DirectorySnapshot, shard: string): FenceRow[] {
+  const rows: FenceRow[] = [];
+  for (const a of snapshot.ranges) {
+    if (a.shard !== shard) continue;
+    rows.push({
+      kind: "range",
+      range: a.range,
+      keyBytes: new Uint8Array(0),
+      state: a.state === "frozen" ? "frozen" : "serving",
+    });
+  }
+  // A pinned key is owned by its shard and refused by every other shard, whatever range
+  // its keyspace id falls in, so the fence holds for any key function.
+  for (const p of snapshot.pins) {
+    rows.push({
+      kind: p.shard === shard ? "pin" : "pin_away",
+      range: { start: p.ksid, end: p.ksid + 1 },
+      keyBytes: p.keyBytes,
+      state: "serving",
+    });
+  }
+  return rows;
+}
+
+/** Reads a shard's fence rows. */
+export async function readFence(conn: SqlConnection): Promise<FenceRow[]> {
+  const rows = await conn.query<{
+    kind: FenceKind;
+    range_start: number | string;
+    range_end: number | string;
+    key_bytes: Buffer;
+    state: FenceState;
+  }>(`SELECT kind, range_start, range_end, key_bytes, state FROM ${FENCE_TABLE}`);
+  return rows.map((r) => ({
+    kind: r.kind,
+    range: { start: Number(r.range_start), end: Number(r.range_end) },
+    keyBytes: new Uint8Array(r.key_bytes),
+    state: r.state,
+  }));
+}
+
+/** Replaces a shard's fence rows with `rows` in one transaction on that shard. */
+export async function writeFence(
+  conn: SqlConnection,
+  rows: readonly FenceRow[],
+  version: number,
+): Promise<void> {
+  await conn.query("START TRANSACTION");
+  try {
+    await conn.query(`DELETE FROM ${FENCE_TABLE}`);
+    if (rows.length > 0) {
+      await conn.query(
+        `INSERT INTO ${FENCE_TABLE} (kind, range_start, range_end, key_bytes, state, directory_version) VALUES ?`,
+        [
+          rows.map((r) => [
+            r.kind,
+            r.range.start,
+            r.range.end,
+            Buffer.from(r.keyBytes),
+            r.state,
+            version,
+          ]),
+        ],
+      );
+    }
+    await conn.query("COMMIT");
+  } catch (error) {
+    await conn.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Names each row that differs between what a shard should hold and what it holds. */
+export function diffFence(
+  shard: string,
+  expected: readonly FenceRow[],
+  actual: readonly FenceRow[],
+): FenceDifference[] {
+  const key = (r: FenceRow) => `${r.kind}:${r.range.start}:${Buffer.from(r.keyBytes).toString("hex")}`;
+  const have = new Map(actual.map((r) => [key(r), r]));
+  const want = new Map(expected.map((r) => [key(r), r]));
+  const out: FenceDifference[] = [];
+  for (const [k, e] of want) {
+    const a = have.get(k);
+    if (!a) {
+      out.push({ shard, kind: "missing", what: describe(e), expected: e.state });
+    } else if (a.state !== e.state || a.range.end !== e.range.end) {
+      out.push({
+        shard,
+        kind: "state",
+        what: describe(e),
+        expected: `${formatKeyRange(e.range)} ${e.state}`,
+        actual: `${formatKeyRange(a.range)} ${a.state}`,
+      });
+    }
+  }
+  for (const [k, a] of have) {
+    if (!want.has(k)) out.push({ shard, kind: "extra", what: describe(a), actual: a.state });
+  }
+  return out;
+}
+
+function describe(row: FenceRow): string {
+  if (row.kind === "range") return `range ${formatKeyRange(row.range)}`;
+  const hex = Buffer.from(row.keyBytes).toString("hex");
+  return `${row.kind === "pin" ? "pinned key" : "key pinned elsewhere"} 0x${hex}`;
+}

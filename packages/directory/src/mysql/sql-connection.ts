@@ -1,0 +1,107 @@
+import mysql from "mysql2/promise";
+import { ShardkitError } from "../errors.js";
+import { formatEndpoint, type MysqlEndpoint, redactSecrets } from "./mysql-url.js";
+
+/** The little of a MySQL connection that shardkit's metadata code needs. */
+export interface SqlConnection {
+  /** Runs one statement; returns rows for reads, the OK packet (as a one-element array) for writes. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs one write statement and returns the number of affected rows. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link connect}. */
+export interface ConnectOptions {
+  /** Milliseconds to wait for the TCP connect and handshake. Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** Connect without selecting the endpoint's database (to create it). Default false. */
+  readonly withoutDatabase?: boolean;
+}
+
+/** A MySQL failure, wrapped once with the server and statement it came from; never carries a password. */
+export class MysqlError extends ShardkitError {
+  /** The driver's error code, e.g. ER_NO_SUCH_TABLE or ECONNREFUSED. */
+  readonly mysqlCode: string | undefined;
+  constructor(message: string, mysqlCode: string | undefined, details: Record<string, unknown>, cause?: unknown) {
+    super("MYSQL_ERROR", message, { details, cause });
+    this.name = "MysqlError";
+    this.mysqlCode = mysqlCode;
+  }
+}
+
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "PROTOCOL_CONNECTION_LOST",
+  "ER_ACCESS_DENIED_ERROR",
+  "ER_DBACCESS_DENIED_ERROR",
+  "ER_BAD_DB_ERROR",
+  "ER_HOST_NOT_PRIVILEGED",
+]);
+
+/** True when the error means the server could not be reached or would not let us in. */
+export function isConnectError(error: unknown): boolean {
+  return error instanceof MysqlError && CONNECT_CODES.has(error.mysqlCode ?? "");
+}
+
+/** The driver error code of a wrapped MySQL failure, if any. */
+export function mysqlCodeOf(error: unknown): string | undefined {
+  return error instanceof MysqlError ? error.mysqlCode : undefined;
+}
+
+/** Opens one connection to `endpoint`; failures become a {@link MysqlError} naming the server. */
+export async function connect(endpoint: MysqlEndpoint, options: ConnectOptions = {}): Promise<SqlConnection> {
+  const where = formatEndpoint(options.withoutDatabase ? { ...endpoint, database: "" } : endpoint);
+  let raw: mysql.Connection;
+  try {
+    raw = await mysql.createConnection({
+      host: endpoint.host,
+      port: endpoint.port,
+      user: endpoint.user,
+      password: endpoint.password,
+      ...(options.withoutDatabase || !endpoint.database ? {} : { database: endpoint.database }),
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+    });
+  } catch (error) {
+    throw wrapMysqlError(error, where, undefined, endpoint.password);
+  }
+  // A server that goes away later emits 'error' on the connection; the next query reports it.
+  raw.on("error", () => undefined);
+  return {
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      try {
+        const [rows] = await raw.query(sql, params as unknown[] | undefined);
+        return (Array.isArray(rows) ? rows : [rows]) as T[];
+      } catch (error) {
+        throw wrapMysqlError(error, where, sql, endpoint.password);
+      }
+    },
+    async execute(sql: string, params?: readonly unknown[]): Promise<number> {
+      try {
+        const [result] = await raw.query(sql, params as unknown[] | undefined);
+        return (result as { affectedRows?: number }).affectedRows ?? 0;
+      } catch (error) {
+        throw wrapMysqlError(error, where, sql, endpoint.password);
+      }
+    },
+    async close(): Promise<void> {
+      await raw.end().catch(() => raw.destroy());
+    },
+  };
+}
+
+/** Wraps a driver error: the one place driver failures become shardkit errors. */
+export function wrapMysqlError(error: unknown, where: string, sql: string | undefined, password = ""): MysqlError {
+  if (error instanceof MysqlError) return error;
+  const e = error as { code?: string; message?: string; errors?: { message?: string }[] };
+  // Node reports a refused dual-stack connect as an AggregateError with an empty message.
+  const raw = e.message || e.errors?.map((x) => x.message).join("; ") || e.code || String(error);
+  const message = redactSecrets(`${where}: ${raw}`, [password]);
+  return new MysqlError(message, e.code, { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) }, error);
+}

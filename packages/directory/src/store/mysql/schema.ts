@@ -1,0 +1,57 @@
+/** The directory schema, as an ordered list of migrations; index + 1 is the schema version. */
+export const DIRECTORY_MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE IF NOT EXISTS shardkit_directory (
+      id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+      version BIGINT UNSIGNED NOT NULL,
+      created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+    ) ENGINE=InnoDB`,
+    "INSERT IGNORE INTO shardkit_directory (id, version) VALUES (1, 1)",
+    `CREATE TABLE IF NOT EXISTS shardkit_shards (
+      name VARCHAR(64) NOT NULL PRIMARY KEY,
+      host VARCHAR(255) NOT NULL,
+      port INT UNSIGNED NOT NULL,
+      user VARCHAR(128) NOT NULL,
+      database_name VARCHAR(64) NOT NULL,
+      state ENUM('serving','draining') NOT NULL DEFAULT 'serving',
+      created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      UNIQUE KEY shard_location (host, port, database_name)
+    ) ENGINE=InnoDB`,
+    `CREATE TABLE IF NOT EXISTS shardkit_tables (
+      name VARCHAR(64) NOT NULL PRIMARY KEY,
+      key_column VARCHAR(64) NOT NULL,
+      key_function VARCHAR(32) NOT NULL
+    ) ENGINE=InnoDB`,
+    `CREATE TABLE IF NOT EXISTS shardkit_ranges (
+      range_start BIGINT UNSIGNED NOT NULL PRIMARY KEY,
+      range_end BIGINT UNSIGNED NOT NULL,
+      shard VARCHAR(64) NOT NULL,
+      state ENUM('serving','frozen','moving') NOT NULL DEFAULT 'serving',
+      KEY ranges_by_shard (shard)
+    ) ENGINE=InnoDB`,
+    `CREATE TABLE IF NOT EXISTS shardkit_pins (
+      key_bytes VARBINARY(255) NOT NULL PRIMARY KEY,
+      key_text VARCHAR(255) NOT NULL,
+      ksid BIGINT UNSIGNED NOT NULL,
+      shard VARCHAR(64) NOT NULL,
+      KEY pins_by_shard (shard)
+    ) ENGINE=InnoDB`,
+    `CREATE TABLE IF NOT EXISTS shardkit_heartbeats (
+      id VARCHAR(128) NOT NULL PRIMARY KEY,
+      host VARCHAR(255) NOT NULL,
+      pid INT UNSIGNED NOT NULL,
+      version BIGINT UNSIGNED NOT NULL,
+      last_seen TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+    ) ENGINE=InnoDB`,
+  ],
+];
+
+/** The schema version this code writes and understands. */
+export const DIRECTORY_SCHEMA_VERSION = DIRECTORY_MIGRATIONS.length;
+
+/** The table recording which migrations have been applied. */
+export const SCHEMA_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS shardkit_schema_version (
+  version INT UNSIGNED NOT NULL PRIMARY KEY,
+  applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+) ENGINE=InnoDB`;
