@@ -22,7 +22,7 @@ try {
   await shardkit("layout", "even", "4");
   await shardkit("ranges");
   await shardkit("route", "1", "2", "3", "42", "alice", "bob");
-  await shardkit("pin", "alice", "s2");
+  await shardkit("pin", "alice", "s1");
   await shardkit("route", "alice");
   await shardkit("doctor");
   console.log("\nquickstart finished: the directory and both shards agree.");
