@@ -13,9 +13,9 @@ let fleet: Fleet;
 let store: MysqlDirectoryStore;
 const shards: Record<string, string> = {};
 
-async function refused(p: Promise<unknown>, code: string): Promise<DirectoryError> {
+async function refused(op: () => Promise<unknown>, code: string): Promise<DirectoryError> {
   const before = await store.version();
-  const error = (await p.then(
+  const error = (await op().then(
     () => {
       throw new Error(`expected ${code}, but the operation succeeded`);
     },
@@ -78,35 +78,33 @@ describe("MysqlDirectoryStore", () => {
   });
 
   it("refuses bad shards and changes nothing", async () => {
-    await refused(store.addShard(shardInput("a", shards.b ?? "")), "SHARD_EXISTS");
-    await refused(store.addShard(shardInput("b2", shards.b ?? "")), "SHARD_EXISTS");
-    await refused(store.addShard(shardInput("9bad", shards.b ?? "")), "BAD_NAME");
-    await refused(
-      store.addShard({ ...shardInput("dead", shards.b ?? ""), port: 1, database: "x" }),
+    await refused(() => store.addShard(shardInput("a", shards.b ?? "")), "SHARD_EXISTS");
+    await refused(() => store.addShard(shardInput("b2", shards.b ?? "")), "SHARD_EXISTS");
+    await refused(() => store.addShard(shardInput("9bad", shards.b ?? "")), "BAD_NAME");
+    await refused(() => store.addShard({ ...shardInput("dead", shards.b ?? ""), port: 1, database: "x" }),
       "SHARD_UNREACHABLE",
     );
-    await refused(store.removeShard("nope"), "UNKNOWN_SHARD");
+    await refused(() => store.removeShard("nope"), "UNKNOWN_SHARD");
     expect((await store.snapshot()).shards).toHaveLength(3);
   });
 
   it("declares sharded tables once", async () => {
     await store.addTable({ name: "users", keyColumn: "user_id", keyFunction: "hash" });
     await store.addTable({ name: "events", keyColumn: "id", keyFunction: "identity" });
-    await refused(store.addTable({ name: "users", keyColumn: "x", keyFunction: "hash" }), "TABLE_EXISTS");
-    await refused(store.addTable({ name: "bad-name", keyColumn: "x", keyFunction: "hash" }), "BAD_NAME");
-    await refused(
-      store.addTable({ name: "t", keyColumn: "x", keyFunction: "modulo" as never }),
+    await refused(() => store.addTable({ name: "users", keyColumn: "x", keyFunction: "hash" }), "TABLE_EXISTS");
+    await refused(() => store.addTable({ name: "bad-name", keyColumn: "x", keyFunction: "hash" }), "BAD_NAME");
+    await refused(() => store.addTable({ name: "t", keyColumn: "x", keyFunction: "modulo" as never }),
       "BAD_NAME",
     );
     expect((await store.snapshot()).tables.map((t) => t.name)).toEqual(["events", "users"]);
   });
 
   it("refuses split and merge before a layout exists", async () => {
-    await refused(store.splitRange(parseKeyRange("-")), "NO_LAYOUT");
+    await refused(() => store.splitRange(parseKeyRange("-")), "NO_LAYOUT");
   });
 
   it("lays out ranges round-robin once, writing each shard's fence", async () => {
-    await refused(store.layoutEven(4, ["a", "zz"]), "UNKNOWN_SHARD");
+    await refused(() => store.layoutEven(4, ["a", "zz"]), "UNKNOWN_SHARD");
     await store.layoutEven(4, ["a", "b"]);
     const s = await store.snapshot();
     expect(s.ranges.map((r) => [r.range, r.shard])).toEqual(
@@ -115,7 +113,7 @@ describe("MysqlDirectoryStore", () => {
     expect(await fenceOf(shards.a ?? "")).toEqual(["range 0-40000000 serving", "range 80000000-c0000000 serving"]);
     expect(await fenceOf(shards.b ?? "")).toEqual(["range 40000000-80000000 serving", "range c0000000-100000000 serving"]);
     expect(await fenceOf(shards.c ?? "")).toEqual([]);
-    await refused(store.layoutEven(2), "LAYOUT_EXISTS");
+    await refused(() => store.layoutEven(2), "LAYOUT_EXISTS");
   });
 
   it("splits a range on its shard and merges it back", async () => {
@@ -126,10 +124,10 @@ describe("MysqlDirectoryStore", () => {
       "range 20000000-40000000 serving",
       "range 80000000-c0000000 serving",
     ]);
-    await refused(store.splitRange(parseKeyRange("-40")), "UNKNOWN_RANGE");
-    await refused(store.splitRange(parseKeyRange("-20"), 0x30000000), "BAD_KEY_RANGE");
-    await refused(store.mergeRanges(parseKeyRange("-20"), parseKeyRange("80-c0")), "NOT_ADJACENT");
-    await refused(store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("40-80")), "DIFFERENT_SHARDS");
+    await refused(() => store.splitRange(parseKeyRange("-40")), "UNKNOWN_RANGE");
+    await refused(() => store.splitRange(parseKeyRange("-20"), 0x30000000), "BAD_KEY_RANGE");
+    await refused(() => store.mergeRanges(parseKeyRange("-20"), parseKeyRange("80-c0")), "NOT_ADJACENT");
+    await refused(() => store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("40-80")), "DIFFERENT_SHARDS");
     const m = await store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("-20"));
     expect(m.range).toEqual(parseKeyRange("-40"));
     expect(await fenceOf(shards.a ?? "")).toEqual(["range 0-40000000 serving", "range 80000000-c0000000 serving"]);
@@ -145,17 +143,17 @@ describe("MysqlDirectoryStore", () => {
     expect((await fenceOf(shards.a ?? "")).filter((r) => r.startsWith("pin"))).toEqual([
       expect.stringMatching(/^pin_away \w+-\w+ whale serving$/),
     ]);
-    await refused(store.pinKey("whale", "a"), "ALREADY_PINNED");
-    await refused(store.pinKey("other", "zz"), "UNKNOWN_SHARD");
-    await refused(store.unpinKey("nobody"), "NOT_PINNED");
-    await refused(store.removeShard("c"), "SHARD_OWNS_RANGES");
+    await refused(() => store.pinKey("whale", "a"), "ALREADY_PINNED");
+    await refused(() => store.pinKey("other", "zz"), "UNKNOWN_SHARD");
+    await refused(() => store.unpinKey("nobody"), "NOT_PINNED");
+    await refused(() => store.removeShard("c"), "SHARD_OWNS_RANGES");
     await store.unpinKey("whale");
     expect(await fenceOf(shards.c ?? "")).toEqual([]);
     expect((await fenceOf(shards.a ?? "")).some((r) => r.startsWith("pin"))).toBe(false);
   });
 
   it("refuses to remove a shard that owns ranges and removes an empty one", async () => {
-    await refused(store.removeShard("a"), "SHARD_OWNS_RANGES");
+    await refused(() => store.removeShard("a"), "SHARD_OWNS_RANGES");
     await store.removeShard("c");
     expect((await store.snapshot()).shards.map((x) => x.name)).toEqual(["a", "b"]);
   });
@@ -168,7 +166,7 @@ describe("MysqlDirectoryStore", () => {
     const fenceA = await fenceOf(shards.a ?? "");
     await sql(shards.b ?? "", `DROP DATABASE ${new URL(doomed ?? "").pathname.slice(1)}`);
     // Pinning writes pin_away to every shard; d is gone, so the change must not happen at all.
-    await refused(store.pinKey("k1", "a"), "SHARD_UNREACHABLE");
+    await refused(() => store.pinKey("k1", "a"), "SHARD_UNREACHABLE");
     expect((await store.snapshot()).pins).toEqual(before.pins);
     expect(await fenceOf(shards.a ?? "")).toEqual(fenceA);
     await store.removeShard("d");

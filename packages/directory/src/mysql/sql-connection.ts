@@ -31,21 +31,18 @@ export class MysqlError extends ShardkitError {
 }
 
 const CONNECT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ECONNRESET",
-  "PROTOCOL_CONNECTION_LOST",
   "ER_ACCESS_DENIED_ERROR",
   "ER_DBACCESS_DENIED_ERROR",
   "ER_BAD_DB_ERROR",
   "ER_HOST_NOT_PRIVILEGED",
 ]);
 
-/** True when the error means the server could not be reached or would not let us in. */
+/** True when the error means the server could not be reached, went away, or would not let us in. */
 export function isConnectError(error: unknown): boolean {
-  return error instanceof MysqlError && CONNECT_CODES.has(error.mysqlCode ?? "");
+  if (!(error instanceof MysqlError)) return false;
+  const code = error.mysqlCode;
+  // Server errors carry an ER_ code; anything else (socket errors, a closed connection) is transport.
+  return code === undefined || !code.startsWith("ER_") || CONNECT_CODES.has(code);
 }
 
 /** The driver error code of a wrapped MySQL failure, if any. */
