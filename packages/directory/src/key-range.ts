@@ -38,11 +38,14 @@ export function parseKeyRange(text: string): KeyRange {
   return { start, end };
 }
 
-/** Formats a range in the notation {@link parseKeyRange} reads; the two round-trip. */
+/** Formats a range in the notation {@link parseKeyRange} reads (both bounds equally wide); the two round-trip. */
 export function formatKeyRange(range: KeyRange): string {
   const left = range.start === 0 ? "" : formatKsid(range.start);
   const right = range.end >= KEYSPACE_SIZE ? "" : formatKsid(range.end);
-  return `${left}-${right}`;
+  // Both bounds get the same number of digits, so `4000-4001` does not print as `40-4001`.
+  const width = Math.max(left.length, right.length);
+  const pad = (text: string, ksid: number) => (text === "" ? "" : ksid.toString(16).padStart(8, "0").slice(0, width));
+  return `${pad(left, range.start)}-${pad(right, range.end)}`;
 }
 
 /** Parses one bound in range notation: `40` is 0x40000000, `4001` is 0x40010000. */
