@@ -29,7 +29,11 @@ export async function run({ ranges = 64, pins = 16 } = {}) {
     await store.addShard({ ...parse(await server.createDatabase("s2")), name: "s2" });
     await store.layoutEven(ranges);
     for (let i = 0; i < pins; i++) await store.pinKey(`whale-${i}`, "s2");
-    const client = await DirectoryClient.open({ directory: store, pollIntervalMs: 0, heartbeatId: false });
+    const client = await DirectoryClient.open({
+      directory: store,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
     const ints = Array.from({ length: N }, (_, i) => i * 7919);
     const strings = Array.from({ length: N }, (_, i) => `user:${i}`);
     const results = [
@@ -46,10 +50,19 @@ export async function run({ ranges = 64, pins = 16 } = {}) {
 
 function parse(url) {
   const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) };
+  return {
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: u.pathname.slice(1),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await run();
-  for (const x of r.results) console.log(`lookup ${x.label}: ${(x.perSecond / 1e6).toFixed(2)} M/s (${x.keys} keys in ${x.seconds.toFixed(3)} s, ${r.ranges} ranges, ${r.pins} pins)`);
+  for (const x of r.results)
+    console.log(
+      `lookup ${x.label}: ${(x.perSecond / 1e6).toFixed(2)} M/s (${x.keys} keys in ${x.seconds.toFixed(3)} s, ${r.ranges} ranges, ${r.pins} pins)`,
+    );
 }

@@ -13,10 +13,15 @@ if (found || process.env.SHARDKIT_MYSQL_URLS) process.exit(0);
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 if (isRoot && existsSync("/usr/bin/apt-get")) {
-  console.error("shardkit: no mariadbd or mysqld found; installing mariadb-server from Debian's packages");
+  console.error(
+    "shardkit: no mariadbd or mysqld found; installing mariadb-server from Debian's packages",
+  );
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  execFileSync("apt-get", ["install", "-y", "-qq", "mariadb-server"], { stdio: ["ignore", "ignore", "inherit"], env });
+  execFileSync("apt-get", ["install", "-y", "-qq", "mariadb-server"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env,
+  });
   process.exit(0);
 }
 console.error(

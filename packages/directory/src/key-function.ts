@@ -159,7 +159,8 @@ function mapEach(fn: KeyFunction, keys: readonly unknown[]): KsidResult[] {
 }
 
 function describe(key: unknown): string {
-  if (typeof key === "string") return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}...` : key);
+  if (typeof key === "string")
+    return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}...` : key);
   if (typeof key === "number" || typeof key === "bigint") return String(key);
   if (key instanceof Uint8Array) return `${key.length} bytes`;
   return key === null ? "null" : typeof key;

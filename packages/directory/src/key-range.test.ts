@@ -140,7 +140,10 @@ describe("range arithmetic", () => {
     expect(splitRange(FULL_RANGE)).toEqual([r("-80"), r("80-")]);
     expect(splitRange(r("40-80"))).toEqual([r("40-60"), r("60-80")]);
     expect(splitRange(r("40-80"), 0x50000000)).toEqual([r("40-50"), r("50-80")]);
-    expect(splitRange(r("40000000-40000002"))).toEqual([r("40000000-40000001"), r("40000001-40000002")]);
+    expect(splitRange(r("40000000-40000002"))).toEqual([
+      r("40000000-40000001"),
+      r("40000001-40000002"),
+    ]);
     expect(() => splitRange(r("40-80"), 0x40000000)).toThrow(/strictly inside/);
     expect(() => splitRange(r("40-80"), 0x80000000)).toThrow(/strictly inside/);
     expect(() => splitRange(r("40-80"), 0x90000000)).toThrow(/strictly inside/);

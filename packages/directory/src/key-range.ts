@@ -44,16 +44,20 @@ export function formatKeyRange(range: KeyRange): string {
   const right = range.end >= KEYSPACE_SIZE ? "" : formatKsid(range.end);
   // Both bounds get the same number of digits, so `4000-4001` does not print as `40-4001`.
   const width = Math.max(left.length, right.length);
-  const pad = (text: string, ksid: number) => (text === "" ? "" : ksid.toString(16).padStart(8, "0").slice(0, width));
+  const pad = (text: string, ksid: number) =>
+    text === "" ? "" : ksid.toString(16).padStart(8, "0").slice(0, width);
   return `${pad(left, range.start)}-${pad(right, range.end)}`;
 }
 
 /** Parses one bound in range notation: `40` is 0x40000000, `4001` is 0x40010000. */
 export function parseKsid(hex: string): number {
   if (hex === "") {
-    throw new KeyRangeError('invalid keyspace id "": give 1 to 8 hex digits, e.g. 40 for 0x40000000', {
-      input: hex,
-    });
+    throw new KeyRangeError(
+      'invalid keyspace id "": give 1 to 8 hex digits, e.g. 40 for 0x40000000',
+      {
+        input: hex,
+      },
+    );
   }
   return parseBound(hex, hex);
 }
@@ -68,7 +72,13 @@ export function formatKsid(ksid: number): string {
 
 /** A validated range `[start, end)`. */
 export function keyRange(start: number, end: number): KeyRange {
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > KEYSPACE_SIZE || start >= end) {
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(end) ||
+    start < 0 ||
+    end > KEYSPACE_SIZE ||
+    start >= end
+  ) {
     throw new KeyRangeError(
       `invalid key range [${start}, ${end}): bounds must be integers with 0 <= start < end <= 2^32`,
       { start, end },
@@ -122,7 +132,9 @@ export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
 /** `n` ranges covering the keyspace in order, widths differing by at most 1; any integer n >= 1. */
 export function evenSplit(n: number): KeyRange[] {
   if (!Number.isInteger(n) || n < 1 || n > KEYSPACE_SIZE) {
-    throw new KeyRangeError(`cannot split the keyspace into ${n} ranges: give a whole number from 1 to 2^32`);
+    throw new KeyRangeError(
+      `cannot split the keyspace into ${n} ranges: give a whole number from 1 to 2^32`,
+    );
   }
   const ranges: KeyRange[] = [];
   // Boundaries at floor(i * 2^32 / n): exact in doubles for n <= 2^21 because i * 2^32 < 2^53;
@@ -130,7 +142,9 @@ export function evenSplit(n: number): KeyRange[] {
   const exact = n <= 2 ** 21;
   let start = 0;
   for (let i = 1; i <= n; i++) {
-    const end = exact ? Math.floor((i * KEYSPACE_SIZE) / n) : Number((BigInt(i) * 0x1_0000_0000n) / BigInt(n));
+    const end = exact
+      ? Math.floor((i * KEYSPACE_SIZE) / n)
+      : Number((BigInt(i) * 0x1_0000_0000n) / BigInt(n));
     ranges.push({ start, end });
     start = end;
   }
@@ -140,7 +154,12 @@ export function evenSplit(n: number): KeyRange[] {
 /** Whether a set of ranges covers the keyspace exactly; names the first gap or overlap. */
 export type CoverageResult =
   | { readonly ok: true }
-  | { readonly ok: false; readonly problem: "gap" | "overlap"; readonly at: number; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly problem: "gap" | "overlap";
+      readonly at: number;
+      readonly message: string;
+    };
 
 /** Checks that `ranges` (in any order) cover [0, 2^32) exactly once. */
 export function checkCoverage(ranges: readonly KeyRange[]): CoverageResult {
@@ -150,7 +169,12 @@ export function checkCoverage(ranges: readonly KeyRange[]): CoverageResult {
   for (const r of sorted) {
     if (r.start > next) {
       const gap = { start: next, end: r.start };
-      return { ok: false, problem: "gap", at: next, message: `gap ${formatKeyRange(gap)} is owned by no range` };
+      return {
+        ok: false,
+        problem: "gap",
+        at: next,
+        message: `gap ${formatKeyRange(gap)} is owned by no range`,
+      };
     }
     if (r.start < next) {
       return {
@@ -165,7 +189,12 @@ export function checkCoverage(ranges: readonly KeyRange[]): CoverageResult {
   }
   if (next < KEYSPACE_SIZE) {
     const gap = { start: next, end: KEYSPACE_SIZE };
-    return { ok: false, problem: "gap", at: next, message: `gap ${formatKeyRange(gap)} is owned by no range` };
+    return {
+      ok: false,
+      problem: "gap",
+      at: next,
+      message: `gap ${formatKeyRange(gap)} is owned by no range`,
+    };
   }
   return { ok: true };
 }

@@ -43,8 +43,12 @@ describe("DirectoryClient", () => {
       }
       // identity key function through the table: ksid 0xc0000000 is in the last range, on s2
       expect(client.lookup(0xc0000000, "events")).toMatchObject({ ksid: 0xc0000000, shard: "s2" });
-      expect(() => client.lookup(2 ** 32, "events")).toThrow(expect.objectContaining({ code: "BAD_SHARD_KEY" }));
-      expect(() => client.lookup(1, "nope")).toThrow(expect.objectContaining({ code: "UNKNOWN_TABLE" }));
+      expect(() => client.lookup(2 ** 32, "events")).toThrow(
+        expect.objectContaining({ code: "BAD_SHARD_KEY" }),
+      );
+      expect(() => client.lookup(1, "nope")).toThrow(
+        expect.objectContaining({ code: "UNKNOWN_TABLE" }),
+      );
       expect(() => client.lookup(null)).toThrow(expect.objectContaining({ code: "BAD_SHARD_KEY" }));
     } finally {
       await client.close();
@@ -53,7 +57,11 @@ describe("DirectoryClient", () => {
 
   it("follows the version by refresh() and by polling, pinned keys first", async () => {
     const client = await DirectoryClient.open({ directory: directoryUrl, pollIntervalMs: 50 });
-    const polled = await DirectoryClient.open({ directory: store, pollIntervalMs: 50, heartbeatId: false });
+    const polled = await DirectoryClient.open({
+      directory: store,
+      pollIntervalMs: 50,
+      heartbeatId: false,
+    });
     try {
       const home = client.lookup("whale").shard;
       const other = home === "s1" ? "s2" : "s1";
@@ -72,7 +80,11 @@ describe("DirectoryClient", () => {
   });
 
   it("records the version it holds as its heartbeat", async () => {
-    const client = await DirectoryClient.open({ directory: directoryUrl, pollIntervalMs: 0, heartbeatId: "router-test" });
+    const client = await DirectoryClient.open({
+      directory: directoryUrl,
+      pollIntervalMs: 0,
+      heartbeatId: "router-test",
+    });
     try {
       await client.refresh();
       const hb = (await store.listHeartbeats()).find((h) => h.id === "router-test");
@@ -90,7 +102,7 @@ describe("DirectoryClient", () => {
       const url = await srv?.createDatabase("dir");
       const s = new MysqlDirectoryStore({ directory: url ?? "" });
       await s.init();
-      await s.addShard(shardInput("only", await srv?.createDatabase("only") ?? ""));
+      await s.addShard(shardInput("only", (await srv?.createDatabase("only")) ?? ""));
       await s.layoutEven(2);
       await s.close();
       client = await DirectoryClient.open({ directory: url ?? "", pollIntervalMs: 0 });

@@ -81,7 +81,8 @@ describe("MysqlDirectoryStore", () => {
     await refused(() => store.addShard(shardInput("a", shards.b ?? "")), "SHARD_EXISTS");
     await refused(() => store.addShard(shardInput("b2", shards.b ?? "")), "SHARD_EXISTS");
     await refused(() => store.addShard(shardInput("9bad", shards.b ?? "")), "BAD_NAME");
-    await refused(() => store.addShard({ ...shardInput("dead", shards.b ?? ""), port: 1, database: "x" }),
+    await refused(
+      () => store.addShard({ ...shardInput("dead", shards.b ?? ""), port: 1, database: "x" }),
       "SHARD_UNREACHABLE",
     );
     await refused(() => store.removeShard("nope"), "UNKNOWN_SHARD");
@@ -91,9 +92,16 @@ describe("MysqlDirectoryStore", () => {
   it("declares sharded tables once", async () => {
     await store.addTable({ name: "users", keyColumn: "user_id", keyFunction: "hash" });
     await store.addTable({ name: "events", keyColumn: "id", keyFunction: "identity" });
-    await refused(() => store.addTable({ name: "users", keyColumn: "x", keyFunction: "hash" }), "TABLE_EXISTS");
-    await refused(() => store.addTable({ name: "bad-name", keyColumn: "x", keyFunction: "hash" }), "BAD_NAME");
-    await refused(() => store.addTable({ name: "t", keyColumn: "x", keyFunction: "modulo" as never }),
+    await refused(
+      () => store.addTable({ name: "users", keyColumn: "x", keyFunction: "hash" }),
+      "TABLE_EXISTS",
+    );
+    await refused(
+      () => store.addTable({ name: "bad-name", keyColumn: "x", keyFunction: "hash" }),
+      "BAD_NAME",
+    );
+    await refused(
+      () => store.addTable({ name: "t", keyColumn: "x", keyFunction: "modulo" as never }),
       "BAD_NAME",
     );
     expect((await store.snapshot()).tables.map((t) => t.name)).toEqual(["events", "users"]);
@@ -110,8 +118,14 @@ describe("MysqlDirectoryStore", () => {
     expect(s.ranges.map((r) => [r.range, r.shard])).toEqual(
       evenSplit(4).map((r, i) => [r, i % 2 === 0 ? "a" : "b"]),
     );
-    expect(await fenceOf(shards.a ?? "")).toEqual(["range 0-40000000 serving", "range 80000000-c0000000 serving"]);
-    expect(await fenceOf(shards.b ?? "")).toEqual(["range 40000000-80000000 serving", "range c0000000-100000000 serving"]);
+    expect(await fenceOf(shards.a ?? "")).toEqual([
+      "range 0-40000000 serving",
+      "range 80000000-c0000000 serving",
+    ]);
+    expect(await fenceOf(shards.b ?? "")).toEqual([
+      "range 40000000-80000000 serving",
+      "range c0000000-100000000 serving",
+    ]);
     expect(await fenceOf(shards.c ?? "")).toEqual([]);
     await refused(() => store.layoutEven(2), "LAYOUT_EXISTS");
   });
@@ -126,11 +140,20 @@ describe("MysqlDirectoryStore", () => {
     ]);
     await refused(() => store.splitRange(parseKeyRange("-40")), "UNKNOWN_RANGE");
     await refused(() => store.splitRange(parseKeyRange("-20"), 0x30000000), "BAD_KEY_RANGE");
-    await refused(() => store.mergeRanges(parseKeyRange("-20"), parseKeyRange("80-c0")), "NOT_ADJACENT");
-    await refused(() => store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("40-80")), "DIFFERENT_SHARDS");
+    await refused(
+      () => store.mergeRanges(parseKeyRange("-20"), parseKeyRange("80-c0")),
+      "NOT_ADJACENT",
+    );
+    await refused(
+      () => store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("40-80")),
+      "DIFFERENT_SHARDS",
+    );
     const m = await store.mergeRanges(parseKeyRange("20-40"), parseKeyRange("-20"));
     expect(m.range).toEqual(parseKeyRange("-40"));
-    expect(await fenceOf(shards.a ?? "")).toEqual(["range 0-40000000 serving", "range 80000000-c0000000 serving"]);
+    expect(await fenceOf(shards.a ?? "")).toEqual([
+      "range 0-40000000 serving",
+      "range 80000000-c0000000 serving",
+    ]);
   });
 
   it("pins and unpins a key, fencing it on every shard", async () => {
@@ -189,7 +212,9 @@ describe("MysqlDirectoryStore", () => {
     const fixed = await store.doctor();
     expect(fixed.repairedShards).toEqual(["b"]);
     const s = await store.snapshot();
-    const want = expectedFence(s, "b").map((r) => `range ${r.range.start.toString(16)}-${r.range.end.toString(16)} serving`);
+    const want = expectedFence(s, "b").map(
+      (r) => `range ${r.range.start.toString(16)}-${r.range.end.toString(16)} serving`,
+    );
     expect(await fenceOf(shards.b ?? "")).toEqual(want.sort());
     expect((await store.doctor()).differences).toEqual([]);
   });

@@ -1,4 +1,10 @@
-import { connect, parseMysqlUrl, readFence, type FenceRow, type SqlConnection } from "@shardkit/directory";
+import {
+  connect,
+  type FenceRow,
+  parseMysqlUrl,
+  readFence,
+  type SqlConnection,
+} from "@shardkit/directory";
 
 /** Reads a shard database's ownership table, sorted, as plain strings for comparison. */
 export async function fenceOf(url: string): Promise<string[]> {

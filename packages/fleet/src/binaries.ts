@@ -13,7 +13,11 @@ export interface MysqlBinaries {
 
 /** Where to look by default: PATH, then /usr/sbin and /usr/local/mysql/bin. */
 export function defaultSearchPath(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [...(env.PATH ?? "").split(delimiter).filter(Boolean), "/usr/sbin", "/usr/local/mysql/bin"];
+  return [
+    ...(env.PATH ?? "").split(delimiter).filter(Boolean),
+    "/usr/sbin",
+    "/usr/local/mysql/bin",
+  ];
 }
 
 function findIn(dirs: readonly string[], names: readonly string[]): string | undefined {
@@ -32,21 +36,28 @@ function findIn(dirs: readonly string[], names: readonly string[]): string | und
 }
 
 /** Finds mariadbd or mysqld (and the matching initialiser) on the search path, or undefined. */
-export function findMysqlBinaries(searchPath: readonly string[] = defaultSearchPath()): MysqlBinaries | undefined {
+export function findMysqlBinaries(
+  searchPath: readonly string[] = defaultSearchPath(),
+): MysqlBinaries | undefined {
   const server = findIn(searchPath, ["mariadbd", "mysqld"]);
   if (!server) return undefined;
   let flavor: "mariadb" | "mysql" = server.endsWith("mariadbd") ? "mariadb" : "mysql";
   if (flavor === "mysql") {
     try {
       // On many systems mysqld is MariaDB under its old name.
-      if (/mariadb/i.test(execFileSync(server, ["--version"], { encoding: "utf8", timeout: 10_000 }))) flavor = "mariadb";
+      if (
+        /mariadb/i.test(execFileSync(server, ["--version"], { encoding: "utf8", timeout: 10_000 }))
+      )
+        flavor = "mariadb";
     } catch {
       // keep the guess
     }
   }
   const installDirs = [...searchPath, "/usr/bin", "/usr/local/mysql/scripts"];
   const installDb =
-    flavor === "mariadb" ? findIn(installDirs, ["mariadb-install-db", "mysql_install_db"]) : undefined;
+    flavor === "mariadb"
+      ? findIn(installDirs, ["mariadb-install-db", "mysql_install_db"])
+      : undefined;
   if (flavor === "mariadb" && !installDb) return undefined;
   return { server, installDb, flavor };
 }

@@ -36,7 +36,11 @@ export function serverUrl(a: ServerAddress, database = ""): string {
 }
 
 /** Runs statements on one short-lived connection. */
-export async function runSql(a: ServerAddress, statements: readonly string[], connectTimeout = 5000): Promise<void> {
+export async function runSql(
+  a: ServerAddress,
+  statements: readonly string[],
+  connectTimeout = 5000,
+): Promise<void> {
   const conn = await mysql.createConnection({ ...a, connectTimeout });
   try {
     for (const sql of statements) await conn.query(sql);

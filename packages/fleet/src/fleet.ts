@@ -43,7 +43,10 @@ export interface StartFleetOptions {
 export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
   const n = options.servers;
   if (!Number.isInteger(n) || n < 1) {
-    throw new FleetError("BAD_OPTIONS", `cannot start ${n} servers: ask for a whole number of at least 1`);
+    throw new FleetError(
+      "BAD_OPTIONS",
+      `cannot start ${n} servers: ask for a whole number of at least 1`,
+    );
   }
   const env = options.env ?? process.env;
   for (const backend of options.backends ?? FLEET_BACKENDS) {
@@ -56,12 +59,22 @@ export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
       const bin = findMysqlBinaries(options.binarySearchPath ?? defaultSearchPath(env));
       if (!bin) continue;
       const local = await startLocalServers(bin, n);
-      return assemble("local", local.map((s) => s.address), () => Promise.all(local.map(stopLocalServer)), false);
+      return assemble(
+        "local",
+        local.map((s) => s.address),
+        () => Promise.all(local.map(stopLocalServer)),
+        false,
+      );
     }
     if (backend === "container") {
       if (!(await containerRuntimeAvailable())) continue;
       const containers = await startContainers(n);
-      return assemble("container", containers.map((c) => c.address), () => Promise.all(containers.map((c) => c.stop())), false);
+      return assemble(
+        "container",
+        containers.map((c) => c.address),
+        () => Promise.all(containers.map((c) => c.stop())),
+        false,
+      );
     }
   }
   throw new FleetError(
@@ -72,7 +85,10 @@ export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
 
 async function startEnvFleet(addresses: ServerAddress[], n: number): Promise<Fleet> {
   // Fewer URLs than servers: reuse them round-robin; each FleetServer still gets its own database.
-  const picked = Array.from({ length: n }, (_, i) => addresses[i % addresses.length] as ServerAddress);
+  const picked = Array.from(
+    { length: n },
+    (_, i) => addresses[i % addresses.length] as ServerAddress,
+  );
   return assemble("env", picked, async () => undefined, true);
 }
 
@@ -88,7 +104,9 @@ async function assemble(
     stopping ??= (async () => {
       if (dropDatabases) {
         await Promise.all(
-          created.map((c) => runSql(c.address, [`DROP DATABASE IF EXISTS \`${c.database}\``]).catch(() => undefined)),
+          created.map((c) =>
+            runSql(c.address, [`DROP DATABASE IF EXISTS \`${c.database}\``]).catch(() => undefined),
+          ),
         );
       }
       await stopServers();
@@ -96,7 +114,9 @@ async function assemble(
     return stopping;
   };
   try {
-    const servers = await Promise.all(addresses.map((a, i) => makeFleetServer(`s${i + 1}`, a, created)));
+    const servers = await Promise.all(
+      addresses.map((a, i) => makeFleetServer(`s${i + 1}`, a, created)),
+    );
     return { backend, servers, stop, [Symbol.asyncDispose]: stop };
   } catch (error) {
     await stop();

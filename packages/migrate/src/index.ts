@@ -1,2 +1,2 @@
-export { main } from "./cli/main.js";
 export type { CliIo } from "./cli/cli-io.js";
+export { main } from "./cli/main.js";

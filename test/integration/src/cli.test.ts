@@ -56,7 +56,11 @@ beforeAll(async () => {
   const [a, b] = fleet.servers;
   if (!a || !b) throw new Error("fleet started too few servers");
   directory = await a.createDatabase("dir");
-  shardUrls.push(await a.createDatabase("s1"), await b.createDatabase("s2"), await b.createDatabase("s3"));
+  shardUrls.push(
+    await a.createDatabase("s1"),
+    await b.createDatabase("s2"),
+    await b.createDatabase("s3"),
+  );
   store = new MysqlDirectoryStore({ directory });
 });
 
@@ -70,16 +74,25 @@ describe("shardkit CLI", () => {
   it("initialises the directory, twice without harm", async () => {
     const first = await cli(["init"]);
     expect(first).toMatchObject({ code: 0, stderr: "" });
-    expect(first.stdout).toMatch(/initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version 1\)/);
+    expect(first.stdout).toMatch(
+      /initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version 1\)/,
+    );
     expect(await json(["init"])).toMatchObject({ schemaVersion: 1, databaseCreated: false });
   });
 
   it("registers shards, declares a table, lays out ranges and routes keys", async () => {
-    const added = await json<{ shard: { name: string }; version: number }>(["shard", "add", "s1", shardUrls[0] ?? ""]);
+    const added = await json<{ shard: { name: string }; version: number }>([
+      "shard",
+      "add",
+      "s1",
+      shardUrls[0] ?? "",
+    ]);
     expect(added.shard.name).toBe("s1");
     expect((await cli(["shard", "add", "s2", shardUrls[1] ?? ""])).code).toBe(0);
     expect((await cli(["table", "add", "users", "--key", "user_id"])).code).toBe(0);
-    expect((await cli(["table", "add", "events", "--key", "id", "--key-function", "identity"])).code).toBe(0);
+    expect(
+      (await cli(["table", "add", "events", "--key", "id", "--key-function", "identity"])).code,
+    ).toBe(0);
     expect(await json(["table", "list"])).toEqual([
       { name: "events", keyColumn: "id", keyFunction: "identity" },
       { name: "users", keyColumn: "user_id", keyFunction: "hash" },
@@ -101,18 +114,33 @@ describe("shardkit CLI", () => {
   });
 
   it("routes keys, including ones that look like options after --", async () => {
-    const routed = await json<{ key: string; ksid: string; range: string; shard: string }[]>(["route", "--", "-7", "42", "alice"]);
+    const routed = await json<{ key: string; ksid: string; range: string; shard: string }[]>([
+      "route",
+      "--",
+      "-7",
+      "42",
+      "alice",
+    ]);
     expect(routed.map((r) => r.key)).toEqual(["-7", "42", "alice"]);
     for (const r of routed) {
       expect(r.ksid).toMatch(/^[0-9a-f]{8}$/);
       expect(["-40", "40-80", "80-c0", "c0-"]).toContain(r.range);
     }
-    const ident = await json<{ ksid: string; shard: string }[]>(["route", "--table", "events", "3221225472"]);
-    expect(ident).toEqual([{ key: "3221225472", ksid: "c0000000", range: "c0-", shard: "s2", pinned: false }]);
+    const ident = await json<{ ksid: string; shard: string }[]>([
+      "route",
+      "--table",
+      "events",
+      "3221225472",
+    ]);
+    expect(ident).toEqual([
+      { key: "3221225472", ksid: "c0000000", range: "c0-", shard: "s2", pinned: false },
+    ]);
   });
 
   it("splits, merges, pins and unpins", async () => {
-    expect(await json(["split", "40-80", "--at", "60"])).toMatchObject({ ranges: ["40-60", "60-80"] });
+    expect(await json(["split", "40-80", "--at", "60"])).toMatchObject({
+      ranges: ["40-60", "60-80"],
+    });
     expect(await json(["merge", "40-60", "60-80"])).toMatchObject({ range: "40-80" });
     expect(await json(["split", "c0-"])).toMatchObject({ ranges: ["c0-e0", "e0-"] });
     expect(await json(["pin", "whale", "s1"])).toMatchObject({ key: "whale", shard: "s1" });
@@ -147,20 +175,40 @@ describe("shardkit CLI", () => {
     ["merge of ranges on different shards", ["merge", "-40", "40-80"], 1, /s1.*s2|on s1/],
     ["unknown shard for pin", ["pin", "k", "nope"], 1, /unknown shard "nope"/],
     ["unpin of a key that is not pinned", ["unpin", "k"], 1, /not pinned/],
-    ["duplicate shard name", ["shard", "add", "s1", "mysql://root@127.0.0.1:1/x"], 1, /already registered/],
+    [
+      "duplicate shard name",
+      ["shard", "add", "s1", "mysql://root@127.0.0.1:1/x"],
+      1,
+      /already registered/,
+    ],
     ["removing a shard that owns ranges", ["shard", "remove", "s1"], 1, /still owns/],
     ["removing an unknown shard", ["shard", "remove", "ghost"], 1, /unknown shard "ghost"/],
     ["layout twice", ["layout", "even", "2"], 1, /already has/],
     ["layout with a non-number", ["layout", "even", "four"], 2, /four/],
     ["layout with zero ranges", ["layout", "even", "0"], 2, /0/],
-    ["unreachable shard URL", ["shard", "add", "s9", "mysql://root@127.0.0.1:1/x"], 1, /cannot reach shard s9/],
+    [
+      "unreachable shard URL",
+      ["shard", "add", "s9", "mysql://root@127.0.0.1:1/x"],
+      1,
+      /cannot reach shard s9/,
+    ],
     ["shard URL that is not a URL", ["shard", "add", "s9", "not a url"], 2, /invalid MySQL URL/],
     ["shard URL with another scheme", ["shard", "add", "s9", "postgres://u@h/db"], 2, /mysql:\/\//],
-    ["shard URL without a database", ["shard", "add", "s9", "mysql://root@127.0.0.1:3306"], 2, /names no database/],
+    [
+      "shard URL without a database",
+      ["shard", "add", "s9", "mysql://root@127.0.0.1:3306"],
+      2,
+      /names no database/,
+    ],
     ["bad shard name", ["shard", "add", "-x-", "mysql://root@127.0.0.1:1/x"], 2, /./],
     ["duplicate table", ["table", "add", "users", "--key", "id"], 1, /already sharded/],
     ["table without --key", ["table", "add", "orders"], 2, /--key/],
-    ["unknown key function", ["table", "add", "orders", "--key", "id", "--key-function", "modulo"], 2, /modulo/],
+    [
+      "unknown key function",
+      ["table", "add", "orders", "--key", "id", "--key-function", "modulo"],
+      2,
+      /modulo/,
+    ],
     ["bad table name", ["table", "add", "or-ders", "--key", "id"], 2, /or-ders/],
     ["unknown command", ["frobnicate"], 2, /unknown command/],
     ["unknown option", ["ranges", "--colour"], 2, /unknown option/],
@@ -209,7 +257,10 @@ describe("shardkit CLI", () => {
   });
 
   it("reads the directory and credentials from the config file", async () => {
-    writeFileSync(join(workdir, "shardkit.config.json"), JSON.stringify({ directory, credentials: { default: "" } }));
+    writeFileSync(
+      join(workdir, "shardkit.config.json"),
+      JSON.stringify({ directory, credentials: { default: "" } }),
+    );
     try {
       const r = await cli(["--json", "shard", "list"], { SHARDKIT_DIRECTORY: undefined });
       expect(r.code).toBe(0);
@@ -236,7 +287,10 @@ describe("shardkit CLI", () => {
     expect(sub.stdout).toMatch(/--at <hex>/);
     // The installed bin itself, so that npm's own notices on stderr do not count as ours.
     const bin = join(repoRoot, "node_modules/.bin/shardkit");
-    const bad = await run(bin, ["split", "zz"], { cwd: repoRoot, env: { ...process.env, SHARDKIT_DIRECTORY: directory } }).catch((e: { code: number; stderr: string }) => e);
+    const bad = await run(bin, ["split", "zz"], {
+      cwd: repoRoot,
+      env: { ...process.env, SHARDKIT_DIRECTORY: directory },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((bad as { code: number }).code).toBe(2);
     expect((bad as { stderr: string }).stderr.trim().split("\n")).toHaveLength(1);
   });

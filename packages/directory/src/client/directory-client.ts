@@ -56,7 +56,12 @@ export class DirectoryClient {
   readonly #ownsStore: boolean;
   readonly #options: DirectoryClientOptions;
 
-  private constructor(store: DirectoryStore, ownsStore: boolean, map: DirectoryMap, options: DirectoryClientOptions) {
+  private constructor(
+    store: DirectoryStore,
+    ownsStore: boolean,
+    map: DirectoryMap,
+    options: DirectoryClientOptions,
+  ) {
     this.store = store;
     this.#ownsStore = ownsStore;
     this.#map = map;

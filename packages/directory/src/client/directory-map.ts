@@ -1,7 +1,18 @@
 import { DirectoryError } from "../directory-errors.js";
-import { canonicalKeyString, getKeyFunction, hashKeyFunction, type KeyFunction } from "../key-function.js";
+import {
+  canonicalKeyString,
+  getKeyFunction,
+  hashKeyFunction,
+  type KeyFunction,
+} from "../key-function.js";
 import type { KeyRange } from "../key-range.js";
-import type { DirectorySnapshot, PinnedKey, RangeAssignment, ShardRecord, ShardedTable } from "../model.js";
+import type {
+  DirectorySnapshot,
+  PinnedKey,
+  RangeAssignment,
+  ShardedTable,
+  ShardRecord,
+} from "../model.js";
 
 /** Where one key lives. */
 export interface KeyLocation {
@@ -46,7 +57,8 @@ export class DirectoryMap {
     const ksid = fn.ksid(key);
     if (this.#pins.size > 0) {
       const pin = this.#pins.get(canonicalKeyString(key));
-      if (pin) return { ksid, range: { start: ksid, end: ksid + 1 }, shard: pin.shard, pinned: true };
+      if (pin)
+        return { ksid, range: { start: ksid, end: ksid + 1 }, shard: pin.shard, pinned: true };
     }
     const owner = this.ownerOf(ksid);
     return { ksid, range: owner.range, shard: owner.shard, pinned: false };
@@ -58,7 +70,10 @@ export class DirectoryMap {
     let lo = 0;
     let hi = starts.length - 1;
     if (hi < 0) {
-      throw new DirectoryError("NO_LAYOUT", "the directory has no ranges yet; lay them out with shardkit layout even <n>");
+      throw new DirectoryError(
+        "NO_LAYOUT",
+        "the directory has no ranges yet; lay them out with shardkit layout even <n>",
+      );
     }
     // Last range whose start <= ksid; ranges cover the keyspace, so it contains ksid.
     while (lo < hi) {

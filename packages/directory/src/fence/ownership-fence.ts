@@ -1,7 +1,7 @@
 import { formatKeyRange, type KeyRange } from "../key-range.js";
 import type { DirectorySnapshot } from "../model.js";
-import type { FenceDifference } from "../store/directory-store.js";
 import type { SqlConnection } from "../mysql/sql-connection.js";
+import type { FenceDifference } from "../store/directory-store.js";
 
 /** The table on every shard that records what that shard owns: the ownership fence. */
 export const FENCE_TABLE = "shardkit_ownership";
@@ -116,7 +116,8 @@ export function diffFence(
   expected: readonly FenceRow[],
   actual: readonly FenceRow[],
 ): FenceDifference[] {
-  const key = (r: FenceRow) => `${r.kind}:${r.range.start}:${Buffer.from(r.keyBytes).toString("hex")}`;
+  const key = (r: FenceRow) =>
+    `${r.kind}:${r.range.start}:${Buffer.from(r.keyBytes).toString("hex")}`;
   const have = new Map(actual.map((r) => [key(r), r]));
   const want = new Map(expected.map((r) => [key(r), r]));
   const out: FenceDifference[] = [];

@@ -36,8 +36,12 @@ export function parseMysqlUrl(text: string): MysqlEndpoint {
 }
 
 /** Formats an endpoint as a URL with the password shown as `***` (never the password itself). */
-export function formatEndpoint(endpoint: Omit<MysqlEndpoint, "password"> & { password?: string }): string {
-  const auth = endpoint.password ? `${encodeURIComponent(endpoint.user)}:***` : encodeURIComponent(endpoint.user);
+export function formatEndpoint(
+  endpoint: Omit<MysqlEndpoint, "password"> & { password?: string },
+): string {
+  const auth = endpoint.password
+    ? `${encodeURIComponent(endpoint.user)}:***`
+    : encodeURIComponent(endpoint.user);
   const db = endpoint.database ? `/${encodeURIComponent(endpoint.database)}` : "";
   return `mysql://${auth}@${endpoint.host}:${endpoint.port}${db}`;
 }

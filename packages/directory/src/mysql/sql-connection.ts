@@ -23,7 +23,12 @@ export interface ConnectOptions {
 export class MysqlError extends ShardkitError {
   /** The driver's error code, e.g. ER_NO_SUCH_TABLE or ECONNREFUSED. */
   readonly mysqlCode: string | undefined;
-  constructor(message: string, mysqlCode: string | undefined, details: Record<string, unknown>, cause?: unknown) {
+  constructor(
+    message: string,
+    mysqlCode: string | undefined,
+    details: Record<string, unknown>,
+    cause?: unknown,
+  ) {
     super("MYSQL_ERROR", message, { details, cause });
     this.name = "MysqlError";
     this.mysqlCode = mysqlCode;
@@ -51,7 +56,10 @@ export function mysqlCodeOf(error: unknown): string | undefined {
 }
 
 /** Opens one connection to `endpoint`; failures become a {@link MysqlError} naming the server. */
-export async function connect(endpoint: MysqlEndpoint, options: ConnectOptions = {}): Promise<SqlConnection> {
+export async function connect(
+  endpoint: MysqlEndpoint,
+  options: ConnectOptions = {},
+): Promise<SqlConnection> {
   const where = formatEndpoint(options.withoutDatabase ? { ...endpoint, database: "" } : endpoint);
   let raw: mysql.Connection;
   try {
@@ -94,11 +102,21 @@ export async function connect(endpoint: MysqlEndpoint, options: ConnectOptions =
 }
 
 /** Wraps a driver error: the one place driver failures become shardkit errors. */
-export function wrapMysqlError(error: unknown, where: string, sql: string | undefined, password = ""): MysqlError {
+export function wrapMysqlError(
+  error: unknown,
+  where: string,
+  sql: string | undefined,
+  password = "",
+): MysqlError {
   if (error instanceof MysqlError) return error;
   const e = error as { code?: string; message?: string; errors?: { message?: string }[] };
   // Node reports a refused dual-stack connect as an AggregateError with an empty message.
   const raw = e.message || e.errors?.map((x) => x.message).join("; ") || e.code || String(error);
   const message = redactSecrets(`${where}: ${raw}`, [password]);
-  return new MysqlError(message, e.code, { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) }, error);
+  return new MysqlError(
+    message,
+    e.code,
+    { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) },
+    error,
+  );
 }

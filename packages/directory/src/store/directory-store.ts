@@ -1,6 +1,6 @@
 import type { KeyFunctionName } from "../key-function.js";
 import type { KeyRange } from "../key-range.js";
-import type { DirectorySnapshot, RouterHeartbeat, ShardRecord, ShardedTable } from "../model.js";
+import type { DirectorySnapshot, RouterHeartbeat, ShardedTable, ShardRecord } from "../model.js";
 
 /** A shard to register: where it is; the password (if any) is used to reach it now and never stored. */
 export interface AddShardInput {
@@ -53,7 +53,10 @@ export interface DirectoryStore {
   /** Lays out `evenSplit(n)` round-robin over the serving shards (in name order, or `shards` when given); refused once ranges exist. */
   layoutEven(n: number, shards?: readonly string[]): Promise<ChangeResult>;
   /** Splits one range in two on the same shard (metadata only); `at` defaults to the midpoint. */
-  splitRange(range: KeyRange, at?: number): Promise<ChangeResult & { readonly ranges: readonly [KeyRange, KeyRange] }>;
+  splitRange(
+    range: KeyRange,
+    at?: number,
+  ): Promise<ChangeResult & { readonly ranges: readonly [KeyRange, KeyRange] }>;
   /** Merges two adjacent ranges owned by one shard. */
   mergeRanges(a: KeyRange, b: KeyRange): Promise<ChangeResult & { readonly range: KeyRange }>;
   /** Pins one key to a shard. */

@@ -16,7 +16,9 @@ export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<boole
       () => true,
       () => false,
     );
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
+    const timeout = new Promise<boolean>((resolve) =>
+      setTimeout(() => resolve(false), timeoutMs).unref(),
+    );
     return await Promise.race([probe, timeout]);
   } catch {
     return false;

@@ -12,10 +12,16 @@ export function parseServerUrls(value: string): ServerAddress[] {
       try {
         url = new URL(text);
       } catch {
-        throw new FleetError("BAD_URL", `SHARDKIT_MYSQL_URLS holds "${redact(text)}", which is not a URL; write mysql://user:password@host:port`);
+        throw new FleetError(
+          "BAD_URL",
+          `SHARDKIT_MYSQL_URLS holds "${redact(text)}", which is not a URL; write mysql://user:password@host:port`,
+        );
       }
       if (url.protocol !== "mysql:") {
-        throw new FleetError("BAD_URL", `SHARDKIT_MYSQL_URLS holds "${redact(text)}"; each entry must be a mysql:// URL`);
+        throw new FleetError(
+          "BAD_URL",
+          `SHARDKIT_MYSQL_URLS holds "${redact(text)}"; each entry must be a mysql:// URL`,
+        );
       }
       return {
         host: url.hostname,

@@ -31,7 +31,8 @@ let handlersInstalled = false;
 
 function killProcess(child: ChildProcess): void {
   try {
-    if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, "SIGKILL");
+    if (child.pid && child.exitCode === null && child.signalCode === null)
+      process.kill(child.pid, "SIGKILL");
   } catch {
     // already gone
   }
@@ -106,34 +107,53 @@ async function freePort(): Promise<number> {
 
 function tail(file: string, lines = 8): string {
   try {
-    return readFileSync(file, "utf8").trim().split("\n").slice(-lines).join(" | ");
+    return lastLines(readFileSync(file, "utf8"), lines);
   } catch {
     return "(no error log)";
   }
 }
 
+function lastLines(text: string, n = 3): string {
+  return text.trim().split("\n").slice(-n).join(" | ");
+}
+
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Each server gets its own temporary folder: bootstraps running side by side collide in a shared /tmp. */
+function serverEnv(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, TMPDIR: join(dir, "tmp") };
+}
 
 async function initDatadir(bin: MysqlBinaries, datadir: string, dir: string): Promise<void> {
   const user = isRoot ? ["--user=root"] : [];
+  const env = serverEnv(dir);
   try {
     if (bin.flavor === "mariadb" && bin.installDb) {
-      await run(bin.installDb, [
-        "--no-defaults",
-        `--datadir=${datadir}`,
-        ...user,
-        "--auth-root-authentication-method=normal",
-        "--skip-test-db",
-      ], { timeout: 60_000 });
+      await run(
+        bin.installDb,
+        [
+          "--no-defaults",
+          `--datadir=${datadir}`,
+          ...user,
+          "--auth-root-authentication-method=normal",
+          "--skip-test-db",
+        ],
+        { timeout: 60_000, env },
+      );
     } else {
-      await run(bin.server, ["--no-defaults", "--initialize-insecure", `--datadir=${datadir}`, ...user], {
-        timeout: 120_000,
-      });
+      await run(
+        bin.server,
+        ["--no-defaults", "--initialize-insecure", `--datadir=${datadir}`, ...user],
+        {
+          timeout: 120_000,
+          env,
+        },
+      );
     }
   } catch (error) {
     throw new FleetError(
       "START_FAILED",
-      `could not initialise a data directory in ${dir} with ${bin.installDb ?? bin.server}: ${(error as Error).message.split("\n")[0]}`,
+      `could not initialise a data directory in ${dir} with ${bin.installDb ?? bin.server}: ${lastLines((error as { stderr?: string }).stderr ?? (error as Error).message)}`,
       { cause: error },
     );
   }
@@ -144,6 +164,7 @@ function serverArgs(bin: MysqlBinaries, dir: string, port: number, serverId: num
     "--no-defaults",
     ...(isRoot ? ["--user=root"] : []),
     `--datadir=${join(dir, "data")}`,
+    `--tmpdir=${join(dir, "tmp")}`,
     `--port=${port}`,
     "--bind-address=127.0.0.1",
     `--socket=${join(dir, "s.sock")}`,
@@ -155,12 +176,19 @@ function serverArgs(bin: MysqlBinaries, dir: string, port: number, serverId: num
     "--skip-name-resolve",
     "--performance-schema=OFF",
     "--innodb-buffer-pool-size=32M",
-    ...(bin.flavor === "mysql" ? ["--mysqlx=OFF", "--gtid-mode=ON", "--enforce-gtid-consistency=ON"] : []),
+    ...(bin.flavor === "mysql"
+      ? ["--mysqlx=OFF", "--gtid-mode=ON", "--enforce-gtid-consistency=ON"]
+      : []),
   ];
 }
 
 /** Waits until a real query answers, or the server exits, or the deadline passes. */
-async function waitReady(child: ChildProcess, address: ServerAddress, dir: string, timeoutMs: number): Promise<void> {
+async function waitReady(
+  child: ChildProcess,
+  address: ServerAddress,
+  dir: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = "";
   while (Date.now() < deadline) {
@@ -192,6 +220,7 @@ async function waitReady(child: ChildProcess, address: ServerAddress, dir: strin
 async function startOne(bin: MysqlBinaries, root: string, index: number): Promise<LocalServer> {
   const dir = join(root, `${process.pid}-${randomBytes(3).toString("hex")}-${index}`);
   mkdirSync(join(dir, "data"), { recursive: true });
+  mkdirSync(join(dir, "tmp"), { recursive: true });
   try {
     await initDatadir(bin, join(dir, "data"), dir);
     // A port found free can be taken before the server binds it: try a few.
@@ -199,7 +228,10 @@ async function startOne(bin: MysqlBinaries, root: string, index: number): Promis
       const port = await freePort();
       const address: ServerAddress = { host: "127.0.0.1", port, user: "root", password: "" };
       const serverId = 1000 + ((port * 7 + index) % 4_000_000);
-      const child = spawn(bin.server, serverArgs(bin, dir, port, serverId), { stdio: "ignore" });
+      const child = spawn(bin.server, serverArgs(bin, dir, port, serverId), {
+        stdio: "ignore",
+        env: serverEnv(dir),
+      });
       const server: LocalServer = { address, dir, child };
       live.add(server);
       child.once("exit", () => live.delete(server));
@@ -225,7 +257,9 @@ export async function startLocalServers(bin: MysqlBinaries, n: number): Promise<
   const root = fleetRoot();
   mkdirSync(root, { recursive: true });
   sweepStale(root);
-  const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => startOne(bin, root, i + 1)));
+  const results = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) => startOne(bin, root, i + 1)),
+  );
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {

@@ -6,7 +6,14 @@ export class UsageError extends Error {
 }
 
 /** Error codes that mean the input was malformed (exit 2) rather than refused or failed (exit 1). */
-const USAGE_CODES = new Set(["BAD_KEY_RANGE", "BAD_URL", "BAD_NAME", "BAD_ARGUMENT", "BAD_SHARD_KEY", "BAD_KEY_FUNCTION"]);
+const USAGE_CODES = new Set([
+  "BAD_KEY_RANGE",
+  "BAD_URL",
+  "BAD_NAME",
+  "BAD_ARGUMENT",
+  "BAD_SHARD_KEY",
+  "BAD_KEY_FUNCTION",
+]);
 
 /** Exit status for an error: 2 for usage errors, 1 for everything else. */
 export function exitCodeFor(error: unknown): 1 | 2 {

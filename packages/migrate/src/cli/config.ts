@@ -25,10 +25,14 @@ export function loadConfig(path: string | undefined, cwd: string): ShardkitConfi
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (error) {
-    throw new UsageError(`config file ${file} is not valid JSON (${(error as Error).message.split("\n")[0]}); fix it or pass another with --config`);
+    throw new UsageError(
+      `config file ${file} is not valid JSON (${(error as Error).message.split("\n")[0]}); fix it or pass another with --config`,
+    );
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`config file ${file} must hold a JSON object like {"directory": "mysql://...", "credentials": {...}}`);
+    throw new UsageError(
+      `config file ${file} must hold a JSON object like {"directory": "mysql://...", "credentials": {...}}`,
+    );
   }
   const config = parsed as Record<string, unknown>;
   if (config.directory !== undefined && typeof config.directory !== "string") {
@@ -41,8 +45,15 @@ export function loadConfig(path: string | undefined, cwd: string): ShardkitConfi
       (typeof creds.shards === "object" &&
         creds.shards !== null &&
         Object.values(creds.shards).every((v) => typeof v === "string"));
-    if (typeof creds !== "object" || creds === null || !shardsOk || (creds.default !== undefined && typeof creds.default !== "string")) {
-      throw new UsageError(`"credentials" in ${file} must look like {"default": "...", "shards": {"<name>": "..."}}`);
+    if (
+      typeof creds !== "object" ||
+      creds === null ||
+      !shardsOk ||
+      (creds.default !== undefined && typeof creds.default !== "string")
+    ) {
+      throw new UsageError(
+        `"credentials" in ${file} must look like {"default": "...", "shards": {"<name>": "..."}}`,
+      );
     }
   }
   return config as ShardkitConfig;

@@ -5,7 +5,6 @@ import {
   type DirectoryStore,
   formatEndpoint,
   formatKeyRange,
-
   KEY_FUNCTION_NAMES,
   type KeyFunctionName,
   MysqlDirectoryStore,
@@ -51,11 +50,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.help" || error.code === "commander.version") {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.help" ||
+        error.code === "commander.version"
+      ) {
         return 0;
       }
       const command = findCommandName(program, argv);
-      io.stderr(`shardkit: ${errorLine(error.message.replace(/^error: /, ""))}; see shardkit ${command}--help\n`);
+      io.stderr(
+        `shardkit: ${errorLine(error.message.replace(/^error: /, ""))}; see shardkit ${command}--help\n`,
+      );
       return 2;
     }
     io.stderr(`shardkit: ${errorLine(error)}\n`);
@@ -67,7 +72,9 @@ function findCommandName(program: Command, argv: readonly string[]): string {
   const names: string[] = [];
   let cmd: Command | undefined = program;
   for (const arg of argv) {
-    const sub: Command | undefined = cmd?.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    const sub: Command | undefined = cmd?.commands.find(
+      (c) => c.name() === arg || c.aliases().includes(arg),
+    );
     if (!sub) continue;
     names.push(sub.name());
     cmd = sub;
@@ -81,8 +88,14 @@ function buildProgram(io: CliIo): Command {
       "Horizontal sharding for MySQL: a directory of key ranges and the shards that own them.\n" +
         "Every command works on the directory database given by --directory, SHARDKIT_DIRECTORY or the config file.",
     )
-    .option("--directory <url>", "directory database URL, e.g. mysql://root@127.0.0.1:3306/shardkit (default: $SHARDKIT_DIRECTORY, then the config file)")
-    .option("--config <file>", "config file with the directory URL and shard credentials (default: ./shardkit.config.json when present)")
+    .option(
+      "--directory <url>",
+      "directory database URL, e.g. mysql://root@127.0.0.1:3306/shardkit (default: $SHARDKIT_DIRECTORY, then the config file)",
+    )
+    .option(
+      "--config <file>",
+      "config file with the directory URL and shard credentials (default: ./shardkit.config.json when present)",
+    )
     .option("--json", "print one JSON document on stdout and nothing else")
     .version("0.1.0", "-V, --version")
     .exitOverride()
@@ -132,7 +145,11 @@ Examples:
         const where = (store as MysqlDirectoryStore).location;
         out.done(
           `initialised the directory at ${where} (schema version ${result.schemaVersion}${result.created ? ", database created" : ""})`,
-          { directory: where, schemaVersion: result.schemaVersion, databaseCreated: result.created },
+          {
+            directory: where,
+            schemaVersion: result.schemaVersion,
+            databaseCreated: result.created,
+          },
         );
       }),
     );
@@ -142,12 +159,17 @@ Examples:
     .command("add")
     .description("register a shard: a MySQL database that will own key ranges (created if missing)")
     .argument("<name>", "shard name: a letter, then letters, digits, _ or -")
-    .argument("<url>", "mysql://user[:password]@host:port/database; a password here is used now and never stored")
+    .argument(
+      "<url>",
+      "mysql://user[:password]@host:port/database; a password here is used now and never stored",
+    )
     .action(
       run(async ({ store, out, credentials }, name: string, url: string) => {
         const endpoint = parseMysqlUrl(url);
         if (!endpoint.database) {
-          throw new UsageError(`the shard URL ${formatEndpoint(endpoint)} names no database; add one, e.g. ${formatEndpoint({ ...endpoint, database: "app" })}`);
+          throw new UsageError(
+            `the shard URL ${formatEndpoint(endpoint)} names no database; add one, e.g. ${formatEndpoint({ ...endpoint, database: "app" })}`,
+          );
         }
         const password = endpoint.password || credentials(name);
         const result = await store.addShard({ name, ...endpoint, password });
@@ -156,10 +178,13 @@ Examples:
             `the password in the URL was used to reach ${name} now and is not stored; set ${shardPasswordVariable(name)} or credentials.shards.${name} in the config for later commands`,
           );
         }
-        out.done(`added shard ${name} (${formatEndpoint(result.shard)}); directory version ${result.version}`, {
-          shard: shardJson(result.shard),
-          version: result.version,
-        });
+        out.done(
+          `added shard ${name} (${formatEndpoint(result.shard)}); directory version ${result.version}`,
+          {
+            shard: shardJson(result.shard),
+            version: result.version,
+          },
+        );
       }),
     );
   shard
@@ -181,12 +206,17 @@ Examples:
     );
   shard
     .command("remove")
-    .description("unregister a shard that owns no ranges and no pinned keys (its data is left alone)")
+    .description(
+      "unregister a shard that owns no ranges and no pinned keys (its data is left alone)",
+    )
     .argument("<name>", "shard name")
     .action(
       run(async ({ store, out }, name: string) => {
         const result = await store.removeShard(name);
-        out.done(`removed shard ${name}; directory version ${result.version}`, { shard: name, version: result.version });
+        out.done(`removed shard ${name}; directory version ${result.version}`, {
+          shard: name,
+          version: result.version,
+        });
       }),
     );
 
@@ -197,16 +227,31 @@ Examples:
     .argument("<table>", "table name")
     .requiredOption("--key <column>", "the shard-key column")
     .addOption(
-      new Option("--key-function <name>", "how a key becomes a keyspace id").choices([...KEY_FUNCTION_NAMES]).default("hash"),
+      new Option("--key-function <name>", "how a key becomes a keyspace id")
+        .choices([...KEY_FUNCTION_NAMES])
+        .default("hash"),
     )
     .action(
-      run(async ({ store, out }, name: string, opts: { key: string; keyFunction: KeyFunctionName }) => {
-        const result = await store.addTable({ name, keyColumn: opts.key, keyFunction: opts.keyFunction });
-        out.done(`table ${name} is sharded by ${opts.key} (${opts.keyFunction}); directory version ${result.version}`, {
-          table: { name, keyColumn: opts.key, keyFunction: opts.keyFunction },
-          version: result.version,
-        });
-      }),
+      run(
+        async (
+          { store, out },
+          name: string,
+          opts: { key: string; keyFunction: KeyFunctionName },
+        ) => {
+          const result = await store.addTable({
+            name,
+            keyColumn: opts.key,
+            keyFunction: opts.keyFunction,
+          });
+          out.done(
+            `table ${name} is sharded by ${opts.key} (${opts.keyFunction}); directory version ${result.version}`,
+            {
+              table: { name, keyColumn: opts.key, keyFunction: opts.keyFunction },
+              version: result.version,
+            },
+          );
+        },
+      ),
     );
   table
     .command("list")
@@ -215,7 +260,11 @@ Examples:
       run(async ({ store, out }) => {
         const s = await store.snapshot();
         out.rows(
-          s.tables.map((t) => ({ name: t.name, keyColumn: t.keyColumn, keyFunction: t.keyFunction })),
+          s.tables.map((t) => ({
+            name: t.name,
+            keyColumn: t.keyColumn,
+            keyFunction: t.keyFunction,
+          })),
           ["name", "keyColumn", "keyFunction"],
           "no sharded tables; declare one with shardkit table add <table> --key <column>",
         );
@@ -226,15 +275,27 @@ Examples:
     .command("layout")
     .description("lay out the initial key ranges")
     .command("even")
-    .description("split the keyspace into <n> equal ranges, assigned round-robin to the shards (once only)")
+    .description(
+      "split the keyspace into <n> equal ranges, assigned round-robin to the shards (once only)",
+    )
     .argument("<n>", "number of ranges (any whole number >= 1)")
-    .option("--shards <names>", "comma-separated shards to use, in this order (default: all serving shards by name)")
+    .option(
+      "--shards <names>",
+      "comma-separated shards to use, in this order (default: all serving shards by name)",
+    )
     .action(
       run(async ({ store, out }, n: string, opts: { shards?: string }) => {
-        if (!/^\d+$/.test(n)) throw new UsageError(`invalid number of ranges "${n}": give a whole number >= 1`);
-        const shards = opts.shards?.split(",").map((x) => x.trim()).filter(Boolean);
+        if (!/^\d+$/.test(n))
+          throw new UsageError(`invalid number of ranges "${n}": give a whole number >= 1`);
+        const shards = opts.shards
+          ?.split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
         const result = await store.layoutEven(Number(n), shards);
-        out.done(`laid out ${n} ranges; directory version ${result.version}`, { ranges: Number(n), version: result.version });
+        out.done(`laid out ${n} ranges; directory version ${result.version}`, {
+          ranges: Number(n),
+          version: result.version,
+        });
       }),
     );
 
@@ -276,17 +337,23 @@ Examples:
     .command("split")
     .description("split a range in two on the same shard (metadata only, no data moves)")
     .argument("<range>", "the range to split, exactly as listed by shardkit ranges (e.g. 40-80)")
-    .option("--at <hex>", "where the right half starts, in range notation (40 is 0x40000000); default: the midpoint")
+    .option(
+      "--at <hex>",
+      "where the right half starts, in range notation (40 is 0x40000000); default: the midpoint",
+    )
     .action(
       run(async ({ store, out }, text: string, opts: { at?: string }) => {
         const range = parseKeyRange(text);
         const at = opts.at === undefined ? undefined : parseKsid(opts.at);
         const result = await store.splitRange(range, at);
         const [a, b] = result.ranges.map(formatKeyRange);
-        out.done(`split ${formatKeyRange(range)} into ${a} and ${b}; directory version ${result.version}`, {
-          ranges: [a, b],
-          version: result.version,
-        });
+        out.done(
+          `split ${formatKeyRange(range)} into ${a} and ${b}; directory version ${result.version}`,
+          {
+            ranges: [a, b],
+            version: result.version,
+          },
+        );
       }),
     );
 
@@ -298,10 +365,13 @@ Examples:
     .action(
       run(async ({ store, out }, a: string, b: string) => {
         const result = await store.mergeRanges(parseKeyRange(a), parseKeyRange(b));
-        out.done(`merged into ${formatKeyRange(result.range)}; directory version ${result.version}`, {
-          range: formatKeyRange(result.range),
-          version: result.version,
-        });
+        out.done(
+          `merged into ${formatKeyRange(result.range)}; directory version ${result.version}`,
+          {
+            range: formatKeyRange(result.range),
+            version: result.version,
+          },
+        );
       }),
     );
 
@@ -327,7 +397,10 @@ Examples:
     .action(
       run(async ({ store, out }, key: string) => {
         const result = await store.unpinKey(parseKeyArgument(key));
-        out.done(`unpinned ${key}; directory version ${result.version}`, { key, version: result.version });
+        out.done(`unpinned ${key}; directory version ${result.version}`, {
+          key,
+          version: result.version,
+        });
       }),
     );
 
@@ -341,7 +414,13 @@ Examples:
         const map = new DirectoryMap(await store.snapshot());
         const rows = keys.map((key) => {
           const loc = map.lookup(parseKeyArgument(key), opts.table);
-          return { key, ksid: ksidHex(loc.ksid), range: formatKeyRange(map.ownerOf(loc.ksid).range), shard: loc.shard, pinned: loc.pinned };
+          return {
+            key,
+            ksid: ksidHex(loc.ksid),
+            range: formatKeyRange(map.ownerOf(loc.ksid).range),
+            shard: loc.shard,
+            pinned: loc.pinned,
+          };
         });
         out.rows(rows, ["key", "ksid", "range", "shard", "pinned"], "");
       }),
@@ -357,17 +436,27 @@ Examples:
         if (out.json) {
           out.done("", { ...report });
         } else {
-          const lines = [`checked ${report.checkedShards.length} shards at directory version ${report.version}`];
+          const lines = [
+            `checked ${report.checkedShards.length} shards at directory version ${report.version}`,
+          ];
           for (const d of report.differences) {
-            lines.push(`  ${d.shard}: ${d.what} is ${d.kind}${d.expected ? ` (directory: ${d.expected})` : ""}${d.actual ? ` (shard: ${d.actual})` : ""}`);
+            lines.push(
+              `  ${d.shard}: ${d.what} is ${d.kind}${d.expected ? ` (directory: ${d.expected})` : ""}${d.actual ? ` (shard: ${d.actual})` : ""}`,
+            );
           }
-          if (report.repairedShards.length) lines.push(`repaired: ${report.repairedShards.join(", ")}`);
-          else if (report.differences.length === 0 && report.refusals.length === 0) lines.push("every shard is in step with the directory");
+          if (report.repairedShards.length)
+            lines.push(`repaired: ${report.repairedShards.join(", ")}`);
+          else if (report.differences.length === 0 && report.refusals.length === 0)
+            lines.push("every shard is in step with the directory");
           for (const r of report.refusals) lines.push(`not repaired: ${r}`);
           out.done(lines.join("\n"), {});
         }
         if (report.refusals.length > 0 || (opts.dryRun && report.differences.length > 0)) {
-          throw new DoctorFoundProblems(report.refusals.length > 0 ? report.refusals.join("; ") : `${report.differences.length} difference(s) found; run shardkit doctor without --dry-run to repair`);
+          throw new DoctorFoundProblems(
+            report.refusals.length > 0
+              ? report.refusals.join("; ")
+              : `${report.differences.length} difference(s) found; run shardkit doctor without --dry-run to repair`,
+          );
         }
       }),
     );
@@ -382,7 +471,7 @@ function openContext(opts: GlobalOptions, io: CliIo): CommandContext {
   const directory = opts.directory ?? io.env.SHARDKIT_DIRECTORY ?? config.directory;
   if (!directory) {
     throw new UsageError(
-      "no directory given: pass --directory mysql://user@host:port/database, set SHARDKIT_DIRECTORY, or put \"directory\" in shardkit.config.json",
+      'no directory given: pass --directory mysql://user@host:port/database, set SHARDKIT_DIRECTORY, or put "directory" in shardkit.config.json',
     );
   }
   const credentials = credentialResolver(config.credentials, io.env);
@@ -390,8 +479,20 @@ function openContext(opts: GlobalOptions, io: CliIo): CommandContext {
   return { store, out: new Output(io, opts.json === true), credentials, io };
 }
 
-function shardJson(s: { name: string; host: string; port: number; user: string; database: string; state: string }) {
-  return { name: s.name, host: s.host, port: s.port, user: s.user, database: s.database, state: s.state };
+function shardJson(s: {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  database: string;
+  state: string;
+}) {
+  return {
+    name: s.name,
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    database: s.database,
+    state: s.state,
+  };
 }
-
-

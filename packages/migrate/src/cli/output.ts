@@ -11,7 +11,11 @@ export class Output {
   }
 
   /** Prints rows: as a JSON array, or as an aligned table with the given columns. */
-  rows<T extends Record<string, unknown>>(rows: readonly T[], columns: readonly (keyof T & string)[], empty: string): void {
+  rows<T extends Record<string, unknown>>(
+    rows: readonly T[],
+    columns: readonly (keyof T & string)[],
+    empty: string,
+  ): void {
     if (this.json) {
       this.#io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
       return;
@@ -20,7 +24,12 @@ export class Output {
       this.#io.stdout(`${empty}\n`);
       return;
     }
-    this.#io.stdout(formatTable(columns.map((c) => c.toUpperCase()), rows.map((r) => columns.map((c) => cell(r[c])))));
+    this.#io.stdout(
+      formatTable(
+        columns.map((c) => c.toUpperCase()),
+        rows.map((r) => columns.map((c) => cell(r[c]))),
+      ),
+    );
   }
 
   /** Prints the result of a change: a sentence for people, the object for `--json`. */
@@ -35,7 +44,10 @@ export class Output {
 }
 
 /** Formats rows as left-aligned columns separated by two spaces. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]) =>
     cells

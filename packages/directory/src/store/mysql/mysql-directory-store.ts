@@ -1,4 +1,8 @@
-import { type CredentialResolver, credentialResolver, shardPasswordVariable } from "../../credentials.js";
+import {
+  type CredentialResolver,
+  credentialResolver,
+  shardPasswordVariable,
+} from "../../credentials.js";
 import { DirectoryError } from "../../directory-errors.js";
 import { ShardkitError } from "../../errors.js";
 import {
@@ -32,13 +36,18 @@ import type {
   RangeAssignment,
   RangeState,
   RouterHeartbeat,
+  ShardedTable,
   ShardRecord,
   ShardState,
-  ShardedTable,
 } from "../../model.js";
 import { isValidIdentifier, isValidShardName } from "../../model.js";
 import { formatEndpoint, type MysqlEndpoint, parseMysqlUrl } from "../../mysql/mysql-url.js";
-import { connect, isConnectError, mysqlCodeOf, type SqlConnection } from "../../mysql/sql-connection.js";
+import {
+  connect,
+  isConnectError,
+  mysqlCodeOf,
+  type SqlConnection,
+} from "../../mysql/sql-connection.js";
 import type {
   AddShardInput,
   ChangeResult,
@@ -265,7 +274,10 @@ export class MysqlDirectoryStore implements DirectoryStore {
     });
   }
 
-  async splitRange(range: KeyRange, at?: number): Promise<ChangeResult & { ranges: [KeyRange, KeyRange] }> {
+  async splitRange(
+    range: KeyRange,
+    at?: number,
+  ): Promise<ChangeResult & { ranges: [KeyRange, KeyRange] }> {
     let parts: [KeyRange, KeyRange] | undefined;
     const result = await this.#change(async (tx, before) => {
       const owner = requireRange(before, range);
@@ -348,7 +360,10 @@ export class MysqlDirectoryStore implements DirectoryStore {
       await tx.execute("DELETE FROM shardkit_pins WHERE key_bytes = ?", [Buffer.from(bytes)]);
       // The pinned shard gives the key up before the others may accept it again.
       return {
-        fence: [existing.shard, ...before.shards.map((s) => s.name).filter((n) => n !== existing.shard)],
+        fence: [
+          existing.shard,
+          ...before.shards.map((s) => s.name).filter((n) => n !== existing.shard),
+        ],
       };
     });
   }
@@ -380,7 +395,9 @@ export class MysqlDirectoryStore implements DirectoryStore {
             const diff = diffFence(shard.name, want, await readFence(sc));
             if (diff.length === 0) continue;
             differences.push(...diff);
-            const busy = snapshot.ranges.filter((r) => r.shard === shard.name && r.state !== "serving");
+            const busy = snapshot.ranges.filter(
+              (r) => r.shard === shard.name && r.state !== "serving",
+            );
             if (busy.length > 0) {
               refusals.push(
                 `shard ${shard.name} differs from the directory while range ${busy.map((r) => formatKeyRange(r.range)).join(", ")} is ${busy[0]?.state}; finish or abort that move first`,
@@ -422,7 +439,13 @@ export class MysqlDirectoryStore implements DirectoryStore {
   async listHeartbeats(): Promise<RouterHeartbeat[]> {
     return this.#serial(async () => {
       const conn = await this.#ready();
-      const rows = await conn.query<{ id: string; host: string; pid: number; version: number; last_seen: Date }>(
+      const rows = await conn.query<{
+        id: string;
+        host: string;
+        pid: number;
+        version: number;
+        last_seen: Date;
+      }>(
         "SELECT id, host, pid, version, last_seen FROM shardkit_heartbeats ORDER BY last_seen DESC",
       );
       return rows.map((r) => ({
@@ -458,7 +481,9 @@ export class MysqlDirectoryStore implements DirectoryStore {
         const version = await lockVersion(conn);
         before = await loadSnapshot(conn, version);
         const { fence, passwords } = await apply(conn, before);
-        await conn.execute("UPDATE shardkit_directory SET version = version + 1, updated_at = CURRENT_TIMESTAMP(3) WHERE id = 1");
+        await conn.execute(
+          "UPDATE shardkit_directory SET version = version + 1, updated_at = CURRENT_TIMESTAMP(3) WHERE id = 1",
+        );
         const after = await loadSnapshot(conn, version + 1);
         checkInvariants(after);
         // Fences first, in the order the operation gave (revokes before grants), then the
@@ -494,7 +519,10 @@ export class MysqlDirectoryStore implements DirectoryStore {
   async #prepareShard(endpoint: MysqlEndpoint & { name: string }): Promise<void> {
     let server: SqlConnection;
     try {
-      server = await connect(endpoint, { withoutDatabase: true, connectTimeoutMs: this.#connectTimeoutMs });
+      server = await connect(endpoint, {
+        withoutDatabase: true,
+        connectTimeoutMs: this.#connectTimeoutMs,
+      });
     } catch (error) {
       throw unreachable(endpoint.name, error);
     }
@@ -548,7 +576,9 @@ export class MysqlDirectoryStore implements DirectoryStore {
     if (this.#conn) return this.#conn;
     const conn = await this.#connection();
     try {
-      const [row] = await conn.query<{ v: number | null }>("SELECT MAX(version) AS v FROM shardkit_schema_version");
+      const [row] = await conn.query<{ v: number | null }>(
+        "SELECT MAX(version) AS v FROM shardkit_schema_version",
+      );
       const v = Number(row?.v ?? 0);
       if (v > DIRECTORY_SCHEMA_VERSION) throw this.#tooNew(v);
       if (v < DIRECTORY_SCHEMA_VERSION) throw this.#notInitialized();
@@ -602,15 +632,26 @@ async function lockVersion(conn: SqlConnection): Promise<number> {
   const [row] = await conn.query<{ version: number }>(
     "SELECT version FROM shardkit_directory WHERE id = 1 FOR UPDATE",
   );
-  if (!row) throw new DirectoryError("NOT_INITIALIZED", "the directory has no version row; run shardkit init");
+  if (!row)
+    throw new DirectoryError(
+      "NOT_INITIALIZED",
+      "the directory has no version row; run shardkit init",
+    );
   return Number(row.version);
 }
 
 /** Reads all directory tables on `conn` (inside the caller's transaction). */
-async function loadSnapshot(conn: SqlConnection, knownVersion?: number): Promise<DirectorySnapshot> {
+async function loadSnapshot(
+  conn: SqlConnection,
+  knownVersion?: number,
+): Promise<DirectorySnapshot> {
   const version =
     knownVersion ??
-    Number((await conn.query<{ version: number }>("SELECT version FROM shardkit_directory WHERE id = 1"))[0]?.version ?? 0);
+    Number(
+      (
+        await conn.query<{ version: number }>("SELECT version FROM shardkit_directory WHERE id = 1")
+      )[0]?.version ?? 0,
+    );
   const shards = await conn.query<{
     name: string;
     host: string;
@@ -622,12 +663,18 @@ async function loadSnapshot(conn: SqlConnection, knownVersion?: number): Promise
   const tables = await conn.query<{ name: string; key_column: string; key_function: string }>(
     "SELECT name, key_column, key_function FROM shardkit_tables ORDER BY name",
   );
-  const ranges = await conn.query<{ range_start: number; range_end: number; shard: string; state: RangeState }>(
-    "SELECT range_start, range_end, shard, state FROM shardkit_ranges ORDER BY range_start",
-  );
-  const pins = await conn.query<{ key_bytes: Buffer; key_text: string; ksid: number; shard: string }>(
-    "SELECT key_bytes, key_text, ksid, shard FROM shardkit_pins ORDER BY key_bytes",
-  );
+  const ranges = await conn.query<{
+    range_start: number;
+    range_end: number;
+    shard: string;
+    state: RangeState;
+  }>("SELECT range_start, range_end, shard, state FROM shardkit_ranges ORDER BY range_start");
+  const pins = await conn.query<{
+    key_bytes: Buffer;
+    key_text: string;
+    ksid: number;
+    shard: string;
+  }>("SELECT key_bytes, key_text, ksid, shard FROM shardkit_pins ORDER BY key_bytes");
   return {
     version,
     shards: shards.map((s) => ({
@@ -666,18 +713,27 @@ function checkInvariants(s: DirectorySnapshot): void {
   if (s.ranges.length > 0) {
     const coverage = checkCoverage(s.ranges.map((r) => r.range));
     if (!coverage.ok) {
-      throw new DirectoryError("COVERAGE_BROKEN", `refused: the change would break coverage (${coverage.message})`);
+      throw new DirectoryError(
+        "COVERAGE_BROKEN",
+        `refused: the change would break coverage (${coverage.message})`,
+      );
     }
   }
   const names = new Set(s.shards.map((x) => x.name));
   for (const r of s.ranges) {
     if (!names.has(r.shard)) {
-      throw new DirectoryError("UNKNOWN_SHARD", `refused: range ${formatKeyRange(r.range)} would be owned by unknown shard ${r.shard}`);
+      throw new DirectoryError(
+        "UNKNOWN_SHARD",
+        `refused: range ${formatKeyRange(r.range)} would be owned by unknown shard ${r.shard}`,
+      );
     }
   }
   for (const p of s.pins) {
     if (!names.has(p.shard)) {
-      throw new DirectoryError("UNKNOWN_SHARD", `refused: key ${p.keyText} would be pinned to unknown shard ${p.shard}`);
+      throw new DirectoryError(
+        "UNKNOWN_SHARD",
+        `refused: key ${p.keyText} would be pinned to unknown shard ${p.shard}`,
+      );
     }
   }
 }
@@ -686,14 +742,20 @@ function requireShard(s: DirectorySnapshot, name: string): ShardRecord {
   const shard = s.shards.find((x) => x.name === name);
   if (!shard) {
     const known = s.shards.map((x) => x.name).join(", ") || "none";
-    throw new DirectoryError("UNKNOWN_SHARD", `unknown shard "${name}" (registered: ${known}); see shardkit shard list`);
+    throw new DirectoryError(
+      "UNKNOWN_SHARD",
+      `unknown shard "${name}" (registered: ${known}); see shardkit shard list`,
+    );
   }
   return shard;
 }
 
 function requireRange(s: DirectorySnapshot, range: KeyRange): RangeAssignment {
   if (s.ranges.length === 0) {
-    throw new DirectoryError("NO_LAYOUT", "the directory has no ranges yet; lay them out with shardkit layout even <n>");
+    throw new DirectoryError(
+      "NO_LAYOUT",
+      "the directory has no ranges yet; lay them out with shardkit layout even <n>",
+    );
   }
   const found = s.ranges.find((r) => rangeEquals(r.range, range));
   if (!found) {
