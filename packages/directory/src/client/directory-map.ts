@@ -29,6 +29,8 @@ export class DirectoryMap {
   readonly #starts: Uint32Array;
   readonly #ranges: readonly RangeAssignment[];
   readonly #pins: ReadonlyMap<string, PinnedKey>;
+  /** Hash ksids of pinned keys: a key whose hash ksid is not here cannot be pinned. */
+  readonly #pinnedKsids: ReadonlySet<number>;
   readonly #tables: ReadonlyMap<string, { table: ShardedTable; fn: KeyFunction }>;
   readonly #shards: ReadonlyMap<string, ShardRecord>;
 
@@ -37,6 +39,7 @@ export class DirectoryMap {
     this.#ranges = [...snapshot.ranges].sort((a, b) => a.range.start - b.range.start);
     this.#starts = Uint32Array.from(this.#ranges, (r) => r.range.start);
     this.#pins = new Map(snapshot.pins.map((p) => [canonicalKeyString(p.keyBytes), p]));
+    this.#pinnedKsids = new Set(snapshot.pins.map((p) => p.ksid));
     this.#tables = new Map(
       snapshot.tables.map((t) => [t.name, { table: t, fn: getKeyFunction(t.keyFunction) }]),
     );
@@ -55,7 +58,9 @@ export class DirectoryMap {
   lookup(key: unknown, table?: string): KeyLocation {
     const fn = table === undefined ? hashKeyFunction : this.#keyFunction(table);
     const ksid = fn.ksid(key);
-    if (this.#pins.size > 0) {
+    // Pins are stored with their hash ksid, so on the hash path only a matching ksid costs
+    // the canonical-bytes lookup.
+    if (this.#pins.size > 0 && (fn !== hashKeyFunction || this.#pinnedKsids.has(ksid))) {
       const pin = this.#pins.get(canonicalKeyString(key));
       if (pin)
         return { ksid, range: { start: ksid, end: ksid + 1 }, shard: pin.shard, pinned: true };
