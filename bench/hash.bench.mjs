@@ -32,7 +32,12 @@ export function run() {
       const out = hashKeyFunction.map(keys);
       sink ^= out.length;
     });
-    results.push({ label, keys: N, ksidPerSecond: Math.round(N / one), mapPerSecond: Math.round(N / batch) });
+    results.push({
+      label,
+      keys: N,
+      ksidPerSecond: Math.round(N / one),
+      mapPerSecond: Math.round(N / batch),
+    });
   }
   if (sink === 0.5) console.log(sink);
   return results;
@@ -40,6 +45,8 @@ export function run() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   for (const r of run()) {
-    console.log(`hash ${r.label}: ksid() ${(r.ksidPerSecond / 1e6).toFixed(2)} M/s, map() ${(r.mapPerSecond / 1e6).toFixed(2)} M/s`);
+    console.log(
+      `hash ${r.label}: ksid() ${(r.ksidPerSecond / 1e6).toFixed(2)} M/s, map() ${(r.mapPerSecond / 1e6).toFixed(2)} M/s`,
+    );
   }
 }

@@ -4,7 +4,9 @@ import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
 
 const M = (n) => `${(n / 1e6).toFixed(2)} M/s`;
-console.log(`machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}\n`);
+console.log(
+  `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}\n`,
+);
 console.log("| benchmark | keys | result | target |");
 console.log("| --- | --- | --- | --- |");
 for (const r of hash()) {
@@ -13,5 +15,7 @@ for (const r of hash()) {
 }
 const l = await lookup();
 for (const r of l.results) {
-  console.log(`| cached lookup, ${r.label} (${l.ranges} ranges, ${l.pins} pinned keys) | ${r.keys} | ${M(r.perSecond)} | >= 2 M/s |`);
+  console.log(
+    `| cached lookup, ${r.label} (${l.ranges} ranges, ${l.pins} pinned keys) | ${r.keys} | ${M(r.perSecond)} | >= 2 M/s |`,
+  );
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { MysqlDirectoryStore } from "@shardkit/directory";
+import { DIRECTORY_SCHEMA_VERSION, MysqlDirectoryStore } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
 import { main } from "@shardkit/migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,9 +75,9 @@ describe("shardkit CLI", () => {
     const first = await cli(["init"]);
     expect(first).toMatchObject({ code: 0, stderr: "" });
     expect(first.stdout).toMatch(
-      /initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version 1\)/,
+      /initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version \d+\)/,
     );
-    expect(await json(["init"])).toMatchObject({ schemaVersion: 1, databaseCreated: false });
+    expect(await json(["init"])).toMatchObject({ schemaVersion: DIRECTORY_SCHEMA_VERSION, databaseCreated: false });
   });
 
   it("registers shards, declares a table, lays out ranges and routes keys", async () => {

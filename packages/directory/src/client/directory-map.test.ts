@@ -8,12 +8,23 @@ function snapshot(n: number, pins: [unknown, string][] = []): DirectorySnapshot 
   const shards = ["a", "b", "c"];
   return {
     version: 7,
-    shards: shards.map((name, i) => ({ name, host: "h", port: 3306 + i, user: "u", database: "d", state: "serving" })),
+    shards: shards.map((name, i) => ({
+      name,
+      host: "h",
+      port: 3306 + i,
+      user: "u",
+      database: "d",
+      state: "serving",
+    })),
     tables: [
       { name: "users", keyColumn: "user_id", keyFunction: "hash" },
       { name: "events", keyColumn: "id", keyFunction: "identity" },
     ],
-    ranges: evenSplit(n).map((range, i) => ({ range, shard: shards[i % 3] as string, state: "serving" })),
+    ranges: evenSplit(n).map((range, i) => ({
+      range,
+      shard: shards[i % 3] as string,
+      state: "serving",
+    })),
     pins: pins.map(([key, shard]) => ({
       keyBytes: canonicalKeyBytes(key),
       keyText: String(key),
@@ -27,7 +38,14 @@ describe("DirectoryMap", () => {
   it.each([1, 2, 3, 7, 64, 1000])("finds the owning range by binary search over %d ranges", (n) => {
     const snap = snapshot(n);
     const map = new DirectoryMap(snap);
-    const probes = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, ...snap.ranges.flatMap((r) => [r.range.start, r.range.end - 1])];
+    const probes = [
+      0,
+      1,
+      0x7fffffff,
+      0x80000000,
+      0xffffffff,
+      ...snap.ranges.flatMap((r) => [r.range.start, r.range.end - 1]),
+    ];
     for (let i = 0; i < 500; i++) probes.push(Math.floor(Math.random() * 2 ** 32));
     for (const ksid of probes) {
       const expected = snap.ranges.find((r) => rangeContains(r.range, ksid));
@@ -36,7 +54,12 @@ describe("DirectoryMap", () => {
   });
 
   it("answers pinned keys first, for any form of the same key", () => {
-    const map = new DirectoryMap(snapshot(4, [["whale", "c"], [42, "b"]]));
+    const map = new DirectoryMap(
+      snapshot(4, [
+        ["whale", "c"],
+        [42, "b"],
+      ]),
+    );
     expect(map.lookup("whale")).toMatchObject({ shard: "c", pinned: true });
     expect(map.lookup(Buffer.from("whale"))).toMatchObject({ shard: "c", pinned: true });
     expect(map.lookup(42n)).toMatchObject({ shard: "b", pinned: true });
@@ -50,7 +73,10 @@ describe("DirectoryMap", () => {
 
   it("uses the table's key function", () => {
     const map = new DirectoryMap(snapshot(4));
-    expect(map.lookup(0x40000000, "events")).toMatchObject({ ksid: 0x40000000, range: { start: 0x40000000 } });
+    expect(map.lookup(0x40000000, "events")).toMatchObject({
+      ksid: 0x40000000,
+      range: { start: 0x40000000 },
+    });
     expect(map.lookup(5, "users").ksid).toBe(hashKeyFunction.ksid(5));
     expect(() => map.lookup(5, "nope")).toThrow(expect.objectContaining({ code: "UNKNOWN_TABLE" }));
     expect(map.table("users")?.keyColumn).toBe("user_id");

@@ -37,6 +37,76 @@ export const CREATE_FENCE_TABLE = `CREATE TABLE IF NOT EXISTS ${FENCE_TABLE} (
   PRIMARY KEY (kind, range_start, key_bytes)
 ) ENGINE=InnoDB`;
 
+/** Recorded as the procedures' comment, so `ensureFence` replaces them only when they change. */
+export const FENCE_PROCEDURES_VERSION = "shardkit fence v1";
+
+/** MySQL error number raised by the fence procedures when a shard refuses a key. */
+export const FENCE_ERRNO = 45001;
+/** SQLSTATE raised with {@link FENCE_ERRNO}. */
+export const FENCE_SQLSTATE = "45000";
+
+/**
+ * `shardkit_fence(ksid, key_bytes)` checks, inside the caller's transaction, that this shard
+ * may take a write for the key: pinned here, or in a serving range here and not pinned
+ * elsewhere. It reads the deciding row with a shared lock, so a cutover that freezes the
+ * range waits for writes in flight and every later write sees the freeze. On refusal it rolls
+ * the transaction back and raises {@link FENCE_ERRNO}.
+ * `shardkit_begin_fenced(ksid, key_bytes)` starts a transaction and runs the same check:
+ * BEGIN and the fence in one round trip.
+ */
+export const FENCE_PROCEDURES: readonly string[] = [
+  "DROP PROCEDURE IF EXISTS shardkit_fence",
+  `CREATE PROCEDURE shardkit_fence(IN p_ksid BIGINT UNSIGNED, IN p_key VARBINARY(255))
+  SQL SECURITY INVOKER COMMENT '${FENCE_PROCEDURES_VERSION}'
+  BEGIN
+    DECLARE v_kind VARCHAR(16) DEFAULT NULL;
+    DECLARE v_state VARCHAR(16) DEFAULT NULL;
+    DECLARE v_end BIGINT UNSIGNED DEFAULT NULL;
+    DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+    SELECT kind, state INTO v_kind, v_state FROM ${FENCE_TABLE}
+      WHERE kind IN ('pin', 'pin_away') AND key_bytes = p_key LIMIT 1 LOCK IN SHARE MODE;
+    IF v_kind = 'pin' AND v_state = 'serving' THEN
+      SET v_kind = NULL;
+    ELSEIF v_kind IS NOT NULL THEN
+      ROLLBACK;
+      SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
+        MESSAGE_TEXT = 'shardkit fence: the key is pinned to another shard';
+    ELSE
+      SET v_state = NULL;
+      SELECT state, range_end INTO v_state, v_end FROM ${FENCE_TABLE}
+        WHERE kind = 'range' AND range_start <= p_ksid
+        ORDER BY range_start DESC LIMIT 1 LOCK IN SHARE MODE;
+      IF v_state IS NULL OR v_end <= p_ksid THEN
+        ROLLBACK;
+        SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
+          MESSAGE_TEXT = 'shardkit fence: this shard does not own the key range';
+      ELSEIF v_state <> 'serving' THEN
+        ROLLBACK;
+        SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
+          MESSAGE_TEXT = 'shardkit fence: the key range is frozen for a cutover';
+      END IF;
+    END IF;
+  END`,
+  "DROP PROCEDURE IF EXISTS shardkit_begin_fenced",
+  `CREATE PROCEDURE shardkit_begin_fenced(IN p_ksid BIGINT UNSIGNED, IN p_key VARBINARY(255))
+  SQL SECURITY INVOKER COMMENT '${FENCE_PROCEDURES_VERSION}'
+  BEGIN
+    START TRANSACTION;
+    CALL shardkit_fence(p_ksid, p_key);
+  END`,
+];
+
+/** Creates (or upgrades) the fence table and procedures on a shard connection; idempotent. */
+export async function ensureFence(conn: SqlConnection): Promise<void> {
+  await conn.execute(CREATE_FENCE_TABLE);
+  const have = await conn.query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME IN ('shardkit_fence', 'shardkit_begin_fenced') AND ROUTINE_COMMENT = ?",
+    [FENCE_PROCEDURES_VERSION],
+  );
+  if (Number(have[0]?.n ?? 0) === 2) return;
+  for (const sql of FENCE_PROCEDURES) await conn.execute(sql);
+}
+
 /** The fence rows a shard must hold for the directory at `snapshot`. */
 export function expectedFence(snapshot: DirectorySnapshot, shard: string): FenceRow[] {
   const rows: FenceRow[] = [];

@@ -23,15 +23,19 @@ export interface ConnectOptions {
 export class MysqlError extends ShardkitError {
   /** The driver's error code, e.g. ER_NO_SUCH_TABLE or ECONNREFUSED. */
   readonly mysqlCode: string | undefined;
+  /** The server's error number (e.g. 1146); negative or undefined for transport failures. */
+  readonly errno: number | undefined;
   constructor(
     message: string,
     mysqlCode: string | undefined,
     details: Record<string, unknown>,
     cause?: unknown,
+    errno?: number,
   ) {
     super("MYSQL_ERROR", message, { details, cause });
     this.name = "MysqlError";
     this.mysqlCode = mysqlCode;
+    this.errno = errno;
   }
 }
 
@@ -46,8 +50,10 @@ const CONNECT_CODES = new Set([
 export function isConnectError(error: unknown): boolean {
   if (!(error instanceof MysqlError)) return false;
   const code = error.mysqlCode;
-  // Server errors carry an ER_ code; anything else (socket errors, a closed connection) is transport.
-  return code === undefined || !code.startsWith("ER_") || CONNECT_CODES.has(code);
+  // Server errors carry an errno (and usually an ER_ code); anything else is transport.
+  if (code !== undefined && CONNECT_CODES.has(code)) return true;
+  // Socket errors carry negative errnos (-111 for ECONNREFUSED); MySQL's are positive.
+  return !(error.errno !== undefined && error.errno > 0) && !code?.startsWith("ER_");
 }
 
 /** The driver error code of a wrapped MySQL failure, if any. */
@@ -109,7 +115,12 @@ export function wrapMysqlError(
   password = "",
 ): MysqlError {
   if (error instanceof MysqlError) return error;
-  const e = error as { code?: string; message?: string; errors?: { message?: string }[] };
+  const e = error as {
+    code?: string;
+    errno?: number;
+    message?: string;
+    errors?: { message?: string }[];
+  };
   // Node reports a refused dual-stack connect as an AggregateError with an empty message.
   const raw = e.message || e.errors?.map((x) => x.message).join("; ") || e.code || String(error);
   const message = redactSecrets(`${where}: ${raw}`, [password]);
@@ -118,5 +129,6 @@ export function wrapMysqlError(
     e.code,
     { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) },
     error,
+    e.errno,
   );
 }

@@ -63,6 +63,17 @@ export interface DirectoryStore {
   pinKey(key: unknown, shard: string): Promise<ChangeResult>;
   /** Removes a pin; the key goes back to its range's owner. */
   unpinKey(key: unknown): Promise<ChangeResult>;
+  /**
+   * Gives a whole range to another shard: the old owner's fence refuses it before the new
+   * owner's fence accepts it, then the directory points at the new owner. Moves no rows: the
+   * move workflow copies them first. Refused unless `from` still owns the range.
+   */
+  assignRange(range: KeyRange, from: string, to: string): Promise<ChangeResult>;
+  /** Reserves `count` consecutive ids of `sequence` with one statement: ids `[start, end)`. */
+  reserveIds(
+    sequence: string,
+    count: number,
+  ): Promise<{ readonly start: number; readonly end: number }>;
   /** Compares every shard's ownership table with the directory and repairs differences unless `dryRun`. */
   doctor(options?: { readonly dryRun?: boolean }): Promise<DoctorReport>;
   /** Records (upserts) a router's heartbeat. */

@@ -6,8 +6,8 @@ import {
 import { DirectoryError } from "../../directory-errors.js";
 import { ShardkitError } from "../../errors.js";
 import {
-  CREATE_FENCE_TABLE,
   diffFence,
+  ensureFence,
   expectedFence,
   FENCE_TABLE,
   readFence,
@@ -368,6 +368,53 @@ export class MysqlDirectoryStore implements DirectoryStore {
     });
   }
 
+  async assignRange(range: KeyRange, from: string, to: string): Promise<ChangeResult> {
+    return this.#change(async (tx, before) => {
+      const owner = requireRange(before, range);
+      requireShard(before, to);
+      if (owner.shard !== from) {
+        throw new DirectoryError(
+          "RANGE_BUSY",
+          `range ${formatKeyRange(range)} is owned by ${owner.shard}, not ${from}; refresh and try again`,
+        );
+      }
+      if (from === to) return { fence: [] };
+      await tx.execute(
+        "UPDATE shardkit_ranges SET shard = ?, state = 'serving' WHERE range_start = ?",
+        [to, range.start],
+      );
+      // Revoke before grant: the old owner refuses the range before the new one accepts it.
+      return { fence: [from, to] };
+    });
+  }
+
+  async reserveIds(sequence: string, count: number): Promise<{ start: number; end: number }> {
+    if (!isValidIdentifier(sequence)) throw badName("sequence", sequence);
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new ShardkitError(
+        "BAD_ARGUMENT",
+        `cannot reserve ${count} ids: give a whole number >= 1`,
+      );
+    }
+    return this.#serial(async () => {
+      const conn = await this.#ready();
+      // One statement: LAST_INSERT_ID(expr) makes the new high-water mark the OK packet's insertId.
+      const [ok] = await conn.query<{ insertId: number }>(
+        `INSERT INTO shardkit_sequences (name, next_id) VALUES (?, LAST_INSERT_ID(1 + ?))
+         ON DUPLICATE KEY UPDATE next_id = LAST_INSERT_ID(next_id + ?)`,
+        [sequence, count, count],
+      );
+      const end = Number(ok?.insertId);
+      if (!Number.isSafeInteger(end)) {
+        throw new ShardkitError(
+          "SEQUENCE_EXHAUSTED",
+          `sequence ${sequence} has passed 2^53; its ids no longer fit a JavaScript number`,
+        );
+      }
+      return { start: end - count, end };
+    });
+  }
+
   async doctor(options: { dryRun?: boolean } = {}): Promise<DoctorReport> {
     return this.#serial(async () => {
       const conn = await this.#ready();
@@ -390,7 +437,7 @@ export class MysqlDirectoryStore implements DirectoryStore {
             continue;
           }
           try {
-            await sc.execute(CREATE_FENCE_TABLE);
+            await ensureFence(sc);
             const want = expectedFence(snapshot, shard.name);
             const diff = diffFence(shard.name, want, await readFence(sc));
             if (diff.length === 0) continue;
@@ -529,7 +576,7 @@ export class MysqlDirectoryStore implements DirectoryStore {
     try {
       await server.execute(`CREATE DATABASE IF NOT EXISTS ${quoteId(endpoint.database)}`);
       await server.execute(`USE ${quoteId(endpoint.database)}`);
-      await server.execute(CREATE_FENCE_TABLE);
+      await ensureFence(server);
       const held = await server.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${FENCE_TABLE}`);
       if (Number(held[0]?.n ?? 0) > 0) {
         throw new DirectoryError(

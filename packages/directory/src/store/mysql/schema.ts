@@ -45,6 +45,12 @@ export const DIRECTORY_MIGRATIONS: readonly (readonly string[])[] = [
       last_seen TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
     ) ENGINE=InnoDB`,
   ],
+  [
+    `CREATE TABLE IF NOT EXISTS shardkit_sequences (
+      name VARCHAR(64) NOT NULL PRIMARY KEY,
+      next_id BIGINT UNSIGNED NOT NULL
+    ) ENGINE=InnoDB`,
+  ],
 ];
 
 /** The schema version this code writes and understands. */
