@@ -77,7 +77,10 @@ describe("shardkit CLI", () => {
     expect(first.stdout).toMatch(
       /initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version \d+\)/,
     );
-    expect(await json(["init"])).toMatchObject({ schemaVersion: DIRECTORY_SCHEMA_VERSION, databaseCreated: false });
+    expect(await json(["init"])).toMatchObject({
+      schemaVersion: DIRECTORY_SCHEMA_VERSION,
+      databaseCreated: false,
+    });
   });
 
   it("registers shards, declares a table, lays out ranges and routes keys", async () => {

@@ -54,6 +54,7 @@ export class DirectoryClient {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<boolean> | undefined;
   readonly #ownsStore: boolean;
+  readonly #listeners = new Set<(map: DirectoryMap, previous: DirectoryMap) => void>();
   readonly #options: DirectoryClientOptions;
 
   private constructor(
@@ -116,6 +117,12 @@ export class DirectoryClient {
     return this.#map.lookup(key, table);
   }
 
+  /** Calls `listener` after each new version is loaded; returns a function that unsubscribes. */
+  subscribe(listener: (map: DirectoryMap, previous: DirectoryMap) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** Checks the version now and reloads the map if it moved; resolves to true when it did. Throws when unreachable. */
   refresh(): Promise<boolean> {
     // Concurrent callers share one round trip.
@@ -156,6 +163,7 @@ export class DirectoryClient {
         this.#loadedAt = new Date();
         changed = true;
         this.#options.onChange?.(this.#map, previous);
+        for (const listener of this.#listeners) listener(this.#map, previous);
       }
       this.#lastContactAt = new Date();
       this.#lastError = undefined;

@@ -1,0 +1,592 @@
+import {
+  type CredentialResolver,
+  canonicalKeyBytes,
+  credentialResolver,
+  DirectoryClient,
+  type DirectoryMap,
+  type DirectoryStore,
+  FENCE_ERRNO,
+  formatKeyRange,
+  type KeyLocation,
+  type KeyRange,
+  MysqlDirectoryStore,
+  parseKeyRange,
+  rangesOverlap,
+  ShardkitError,
+  type ShardRecord,
+} from "@shardkit/directory";
+import knexFactory, { type Knex } from "knex";
+import { createShardKnex, FENCE_PARAM, type FenceParams } from "./knex/fenced-mysql-client.js";
+import { RouterError, ScatterError, type ShardFailure } from "./router-errors.js";
+import {
+  type AggregateSpec,
+  groupWeightAlias,
+  mergeAggregates,
+  shardAggregates,
+} from "./scatter/aggregates.js";
+import {
+  mergeSorted,
+  type OrderTerm,
+  rowComparator,
+  stripHelpers,
+  weightAlias,
+} from "./scatter/row-order.js";
+
+/** Options for {@link createRouter}. */
+export interface RouterOptions {
+  /** The directory: its database URL, a store, or a directory client you manage. */
+  readonly directory: string | DirectoryStore | DirectoryClient;
+  /** Shard passwords. Default: SHARDKIT_SHARD_PASSWORD_<NAME> / SHARDKIT_SHARD_PASSWORD. */
+  readonly credentials?: CredentialResolver;
+  /** Connection pool per shard. Default `{ min: 0, max: 10 }`. */
+  readonly pool?: { readonly min?: number; readonly max?: number };
+  /** How often to follow the directory version, in ms; 0 switches polling off. Default 1000. Ignored for a client you pass. */
+  readonly pollIntervalMs?: number;
+  /** How long a write keeps retrying after the fence refused it, in ms. Default 5000. */
+  readonly writeDeadlineMs?: number;
+  /** Ids reserved per round trip by {@link Router.nextId}. Default 1000. */
+  readonly idBlockSize?: number;
+  /** This router's heartbeat id in the directory; false records none. Default `<host>:<pid>:<random>`. */
+  readonly heartbeatId?: string | false;
+}
+
+/** Options of a single-key operation. */
+export interface KeyOptions {
+  /** The sharded table whose key function maps the key. Default: the hash key function. */
+  readonly table?: string;
+}
+
+/** Options of a write. */
+export interface WriteOptions extends KeyOptions {
+  /** Overrides the router's write deadline for this write, in ms. */
+  readonly deadlineMs?: number;
+}
+
+/** A query run on many shards and merged. */
+export interface ScatterOptions {
+  /** Builds the query for one shard (without ORDER BY, LIMIT or aggregates: the router adds those). */
+  readonly query: (knex: Knex, shard: string) => Knex.QueryBuilder;
+  /** Only the shards owning part of this key range. Default: every shard that owns a range. */
+  readonly range?: KeyRange | string;
+  /** Sort the merged rows (each shard sorts its own; the router merges them in a stream). */
+  readonly orderBy?: readonly OrderTerm[];
+  readonly limit?: number;
+  readonly offset?: number;
+  /** Aggregates by output name, e.g. `{ n: { fn: "count" }, total: { fn: "sum", column: "amount" } }`. */
+  readonly aggregates?: Readonly<Record<string, AggregateSpec>>;
+  /** GROUP BY columns for `aggregates`. */
+  readonly groupBy?: readonly string[];
+  /** Return the rows of the shards that answered plus the failures, instead of failing. Default false. */
+  readonly allowPartial?: boolean;
+}
+
+/** What a scatter returns: merged rows and the shards that failed (only with `allowPartial`). */
+export interface ScatterResult<T> {
+  readonly rows: T[];
+  readonly failed: readonly ShardFailure[];
+}
+
+/** Where a key lives, as the router resolved it. */
+export interface KeyTarget extends KeyLocation {
+  readonly fence: FenceParams;
+}
+
+const MAX_PINNED_KEY_BYTES = 255;
+
+/**
+ * Routes queries to the shard that owns each key, fences every write, scatters and merges.
+ *
+ * @example
+ * const router = await createRouter({ directory: "mysql://root@db:3306/shardkit" });
+ * const user = await router.read(42).from("users").where({ user_id: 42 }).first();
+ * await router.write(42, (trx) => trx("users").insert({ user_id: 42, name: "Ada" }));
+ */
+export async function createRouter(options: RouterOptions): Promise<Router> {
+  const credentials = options.credentials ?? credentialResolver();
+  let client: DirectoryClient;
+  let owns = false;
+  if (options.directory instanceof DirectoryClient) {
+    client = options.directory;
+  } else {
+    client = await DirectoryClient.open({
+      directory:
+        typeof options.directory === "string"
+          ? new MysqlDirectoryStore({ directory: options.directory, credentials })
+          : options.directory,
+      ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+      ...(options.heartbeatId === undefined ? {} : { heartbeatId: options.heartbeatId }),
+    });
+    owns = true;
+  }
+  return new Router(client, owns, credentials, options);
+}
+
+/** A router: create one per process with {@link createRouter} and share it. */
+export class Router {
+  readonly directory: DirectoryClient;
+  readonly #ownsClient: boolean;
+  readonly #ownsStore: boolean;
+  readonly #credentials: CredentialResolver;
+  readonly #pools = new Map<string, { knex: Knex; location: string }>();
+  readonly #pool: { min: number; max: number };
+  readonly #deadlineMs: number;
+  readonly #blockSize: number;
+  readonly #sequences = new Map<string, { next: number; end: number; pending?: Promise<void> }>();
+  readonly #unsubscribe: () => void;
+  #closed = false;
+
+  constructor(
+    client: DirectoryClient,
+    owns: boolean,
+    credentials: CredentialResolver,
+    options: RouterOptions,
+  ) {
+    this.directory = client;
+    this.#ownsClient = owns;
+    this.#ownsStore = owns && typeof options.directory === "string";
+    this.#credentials = credentials;
+    this.#pool = { min: options.pool?.min ?? 0, max: options.pool?.max ?? 10 };
+    this.#deadlineMs = options.writeDeadlineMs ?? 5000;
+    this.#blockSize = options.idBlockSize ?? 1000;
+    this.#unsubscribe = client.subscribe((map) => void this.#closeDeparted(map));
+  }
+
+  /** Where `key` lives: its keyspace id, the owning range (or pin) and the shard. */
+  locate(key: unknown, options: KeyOptions = {}): KeyTarget {
+    const map = this.directory.map;
+    let loc: KeyLocation;
+    try {
+      loc = map.lookup(key, options.table);
+    } catch (error) {
+      if (error instanceof ShardkitError && error.code === "NO_LAYOUT") {
+        throw new RouterError("NO_OWNER", `no shard owns any key yet: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (!map.shard(loc.shard)) {
+      throw new RouterError(
+        "NO_OWNER",
+        `the directory names shard ${loc.shard} as owner, but it is not registered; run shardkit doctor`,
+        {
+          shard: loc.shard,
+          range: formatKeyRange(loc.range),
+        },
+      );
+    }
+    const bytes = Buffer.from(canonicalKeyBytes(key));
+    return {
+      ...loc,
+      fence: { ksid: loc.ksid, keyBytes: bytes.length <= MAX_PINNED_KEY_BYTES ? bytes : null },
+    };
+  }
+
+  /** knex bound to the shard that owns `key`, for reads: any knex query builder works as usual. */
+  read(key: unknown, options: KeyOptions = {}): Knex {
+    return this.shardKnex(this.locate(key, options).shard);
+  }
+
+  /** knex bound to one shard by name. */
+  shardKnex(shard: string): Knex {
+    this.#assertOpen();
+    const record = this.directory.map.shard(shard);
+    if (!record) {
+      throw new RouterError("NO_OWNER", `unknown shard ${shard}; see shardkit shard list`, {
+        shard,
+      });
+    }
+    const location = `${record.host}:${record.port}/${record.database}/${record.user}`;
+    const existing = this.#pools.get(shard);
+    if (existing && existing.location === location) return existing.knex;
+    if (existing) void existing.knex.destroy();
+    const knex = this.#open(record);
+    this.#pools.set(shard, { knex, location });
+    return knex;
+  }
+
+  /**
+   * Runs `fn` in a transaction on the shard that owns `key` (or all of `keys`, which must
+   * share one shard). The transaction first checks the ownership fence; when the shard
+   * refuses, the router refreshes the directory and retries on the new owner until the
+   * deadline. `fn` never runs on a shard that does not own the key.
+   */
+  async write<T>(
+    key: unknown,
+    fn: (trx: Knex.Transaction) => Promise<T> | T,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    this.#assertOpen();
+    const keys = Array.isArray(key) ? key : [key];
+    if (keys.length === 0)
+      throw new ShardkitError("BAD_ARGUMENT", "write() needs at least one key");
+    const deadline = Date.now() + (options.deadlineMs ?? this.#deadlineMs);
+    let delay = 10;
+    for (let attempt = 1; ; attempt++) {
+      const targets = keys.map((k) => this.locate(k, options));
+      const first = targets[0] as KeyTarget;
+      const other = targets.find((t) => t.shard !== first.shard);
+      if (other) {
+        throw new RouterError(
+          "CROSS_SHARD",
+          `the keys of one write live on different shards (${first.shard} and ${other.shard}); write them separately or pin them together`,
+          { shard: first.shard, otherShard: other.shard },
+        );
+      }
+      try {
+        return await this.#fenced(first.shard, targets, fn);
+      } catch (error) {
+        if (!isFenceError(error)) throw this.#wrap(error, first);
+        if (Date.now() + delay > deadline) {
+          throw new RouterError(
+            "DEADLINE_EXCEEDED",
+            `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${attempt} time(s) and no new owner was found within ${options.deadlineMs ?? this.#deadlineMs} ms; check shardkit ranges and shardkit doctor`,
+            {
+              shard: first.shard,
+              range: formatKeyRange(first.range),
+              cause: fencedError(error, first),
+            },
+          );
+        }
+        await this.directory.refresh().catch(() => undefined);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 200);
+      }
+    }
+  }
+
+  /** Runs `fn` in a plain transaction on the owner with NO ownership check. Only for repair tools. */
+  async unsafeWriteWithoutFence<T>(
+    key: unknown,
+    fn: (trx: Knex.Transaction) => Promise<T> | T,
+    options: KeyOptions = {},
+  ): Promise<T> {
+    const target = this.locate(key, options);
+    try {
+      return await this.shardKnex(target.shard).transaction(async (trx) => fn(trx));
+    } catch (error) {
+      throw this.#wrap(error, target);
+    }
+  }
+
+  /**
+   * Reads the rows of many keys from a sharded table: keys are grouped by shard and each
+   * shard runs one `WHERE <key column> IN (...)` query, in parallel; rows are concatenated.
+   */
+  async readMany<T = Record<string, unknown>>(
+    table: string,
+    keys: readonly unknown[],
+    build: (qb: Knex.QueryBuilder, shard: string) => Knex.QueryBuilder = (qb) => qb,
+  ): Promise<T[]> {
+    const def = this.directory.map.table(table);
+    if (!def) {
+      throw new ShardkitError(
+        "UNKNOWN_TABLE",
+        `table ${table} is not sharded; register it with shardkit table add ${table} --key <column>`,
+      );
+    }
+    const byShard = new Map<string, unknown[]>();
+    for (const k of keys) {
+      const shard = this.locate(k, { table }).shard;
+      const list = byShard.get(shard) ?? [];
+      list.push(k);
+      byShard.set(shard, list);
+    }
+    const results = await Promise.all(
+      [...byShard].map(async ([shard, shardKeys]) => {
+        const knex = this.shardKnex(shard);
+        try {
+          return (await build(
+            knex(table).whereIn(def.keyColumn, shardKeys as readonly Knex.Value[]),
+            shard,
+          )) as T[];
+        } catch (error) {
+          throw this.#wrapShard(error, shard);
+        }
+      }),
+    );
+    return results.flat();
+  }
+
+  /** Runs a query on every shard (or those owning part of `range`) in parallel and merges the results. */
+  async scatter<T = Record<string, unknown>>(options: ScatterOptions): Promise<ScatterResult<T>> {
+    this.#assertOpen();
+    const shards = this.#scatterShards(options.range);
+    const offset = options.offset ?? 0;
+    const limit = options.limit;
+    const perShardLimit = limit === undefined ? undefined : limit + offset;
+    const failed: ShardFailure[] = [];
+    let rows: Record<string, unknown>[];
+
+    if (options.aggregates) {
+      const groupBy = options.groupBy ?? [];
+      const parts = await this.#eachShard(shards, failed, async (shard, knex) => {
+        const qb = options.query(knex, shard);
+        qb.clearSelect();
+        groupBy.forEach((c, i) => {
+          qb.select(c);
+          qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [c, groupWeightAlias(i)]));
+        });
+        for (const a of shardAggregates(options.aggregates ?? {})) {
+          qb.select(
+            knex.raw(
+              `${a.sql}(${a.column ? "??" : "*"}) AS ??`,
+              a.column ? [a.column, a.alias] : [a.alias],
+            ),
+          );
+        }
+        if (groupBy.length > 0) qb.groupBy([...groupBy]);
+        return (await qb) as Record<string, unknown>[];
+      });
+      rows = mergeAggregates(parts, options.aggregates, groupBy).map(stripHelpers);
+      if (options.orderBy) rows.sort(rowComparator(options.orderBy));
+      rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    } else if (options.orderBy && options.orderBy.length > 0) {
+      const terms = options.orderBy;
+      const iterators: AsyncIterator<Record<string, unknown>>[] = [];
+      await this.#eachShard(shards, failed, async (shard, knex) => {
+        const qb = options.query(knex, shard);
+        if (!hasColumns(qb)) qb.select("*");
+        terms.forEach((t, i) => {
+          qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [t.column, weightAlias(i)]));
+          qb.orderBy(t.column, t.order ?? "asc");
+        });
+        if (perShardLimit !== undefined) qb.limit(perShardLimit);
+        const stream = qb.stream();
+        const it = stream[Symbol.asyncIterator]() as AsyncIterator<Record<string, unknown>>;
+        // Fail now, not mid-merge, when the shard cannot run the query at all.
+        const first = await it.next();
+        let pending: IteratorResult<Record<string, unknown>> | undefined = first;
+        iterators.push({
+          next: async () => {
+            if (pending) {
+              const p = pending;
+              pending = undefined;
+              return p;
+            }
+            return it.next();
+          },
+        });
+        return [];
+      });
+      rows = [];
+      try {
+        for await (const row of mergeSorted(iterators, rowComparator(terms), offset, limit))
+          rows.push(stripHelpers(row));
+      } finally {
+        // Read what each shard still sends (at most limit + offset rows, by its LIMIT) so
+        // every connection goes back to its pool idle.
+        await Promise.all(
+          iterators.map(async (it) => {
+            for (let r = await it.next(); !r.done; r = await it.next()) {
+              // discard
+            }
+          }),
+        ).catch(() => undefined);
+      }
+    } else {
+      const parts = await this.#eachShard(shards, failed, async (shard, knex) => {
+        const qb = options.query(knex, shard);
+        if (perShardLimit !== undefined) qb.limit(perShardLimit);
+        return (await qb) as Record<string, unknown>[];
+      });
+      rows = parts.flat().slice(offset, limit === undefined ? undefined : offset + limit);
+    }
+
+    if (failed.length > 0 && !options.allowPartial) throw new ScatterError(failed);
+    return { rows: rows as T[], failed };
+  }
+
+  /**
+   * The next id of `sequence`, unique across every shard and process. Ids come from blocks
+   * reserved in the directory with one statement, so most calls cost no query; they only
+   * increase within one router.
+   */
+  async nextId(sequence: string): Promise<number> {
+    this.#assertOpen();
+    let state = this.#sequences.get(sequence);
+    if (!state) {
+      state = { next: 0, end: 0 };
+      this.#sequences.set(sequence, state);
+    }
+    while (state.next >= state.end) {
+      if (!state.pending) {
+        const s = state;
+        s.pending = this.directory.store
+          .reserveIds(sequence, this.#blockSize)
+          .then((block) => {
+            s.next = block.start;
+            s.end = block.end;
+          })
+          .finally(() => {
+            s.pending = undefined;
+          });
+      }
+      await state.pending;
+    }
+    return state.next++;
+  }
+
+  /** Re-reads the directory now; resolves to true when its version moved. */
+  refresh(): Promise<boolean> {
+    return this.directory.refresh();
+  }
+
+  /** Closes every shard pool (and the directory client when the router opened it). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.knex.destroy()));
+    if (this.#ownsClient) {
+      await this.directory.close();
+      if (this.#ownsStore) await this.directory.store.close();
+    }
+  }
+
+  async #fenced<T>(
+    shard: string,
+    targets: readonly KeyTarget[],
+    fn: (trx: Knex.Transaction) => Promise<T> | T,
+  ): Promise<T> {
+    const knex = this.shardKnex(shard);
+    const [first, ...rest] = targets as [KeyTarget, ...KeyTarget[]];
+    return knex.transaction(
+      async (trx) => {
+        for (const t of rest)
+          await trx.raw("CALL shardkit_fence(?, ?)", [t.fence.ksid, t.fence.keyBytes]);
+        return fn(trx);
+      },
+      { [FENCE_PARAM]: first.fence } as Knex.TransactionConfig,
+    );
+  }
+
+  #scatterShards(range: KeyRange | string | undefined): string[] {
+    const map = this.directory.map;
+    const r = typeof range === "string" ? parseKeyRange(range) : range;
+    const names = new Set<string>();
+    for (const a of map.snapshot.ranges) if (!r || rangesOverlap(a.range, r)) names.add(a.shard);
+    if (!r) for (const p of map.snapshot.pins) names.add(p.shard);
+    return [...names].sort();
+  }
+
+  async #eachShard<R>(
+    shards: readonly string[],
+    failed: ShardFailure[],
+    run: (shard: string, knex: Knex) => Promise<R>,
+  ): Promise<R[]> {
+    const settled = await Promise.allSettled(shards.map((s) => run(s, this.shardKnex(s))));
+    const out: R[] = [];
+    settled.forEach((res, i) => {
+      if (res.status === "fulfilled") out.push(res.value);
+      else
+        failed.push({
+          shard: shards[i] as string,
+          error: this.#wrapShard(res.reason, shards[i] as string),
+        });
+    });
+    return out;
+  }
+
+  #open(shard: ShardRecord): Knex {
+    return createShardKnex(
+      {
+        connection: {
+          host: shard.host,
+          port: shard.port,
+          user: shard.user,
+          password: this.#credentials(shard.name),
+          database: shard.database,
+          supportBigNumbers: true,
+        },
+        pool: { min: this.#pool.min, max: this.#pool.max },
+      },
+      knexFactory,
+    );
+  }
+
+  async #closeDeparted(map: DirectoryMap): Promise<void> {
+    for (const [name, pool] of this.#pools) {
+      const record = map.shard(name);
+      const location = record && `${record.host}:${record.port}/${record.database}/${record.user}`;
+      if (location !== pool.location) {
+        this.#pools.delete(name);
+        await pool.knex.destroy().catch(() => undefined);
+      }
+    }
+  }
+
+  #wrap(error: unknown, target: KeyTarget): Error {
+    if (error instanceof RouterError) return error;
+    if (isTransportError(error)) {
+      return new RouterError(
+        "SHARD_UNAVAILABLE",
+        `shard ${target.shard} is unavailable for range ${formatKeyRange(target.range)}: ${redactedMessage(error)}`,
+        { shard: target.shard, range: formatKeyRange(target.range), cause: error },
+      );
+    }
+    return error as Error;
+  }
+
+  #wrapShard(error: unknown, shard: string): Error {
+    if (error instanceof RouterError) return error;
+    if (isTransportError(error)) {
+      return new RouterError(
+        "SHARD_UNAVAILABLE",
+        `shard ${shard} is unavailable: ${redactedMessage(error)}`,
+        { shard, cause: error },
+      );
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new RouterError(
+        "ROUTER_CLOSED",
+        "the router is closed; create a new one with createRouter()",
+      );
+  }
+}
+
+function isFenceError(error: unknown): boolean {
+  return (error as { errno?: number } | null)?.errno === FENCE_ERRNO;
+}
+
+function fencedError(error: unknown, target: KeyTarget): RouterError {
+  return new RouterError(
+    "FENCED",
+    `shard ${target.shard} refused the key: ${(error as Error).message}`,
+    {
+      shard: target.shard,
+      range: formatKeyRange(target.range),
+      cause: error,
+    },
+  );
+}
+
+function isTransportError(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string; fatal?: boolean } | null;
+  if (!e) return false;
+  if (e.fatal) return true;
+  return (
+    (typeof e.code === "string" &&
+      /^(ECONN|ETIMEDOUT|EHOST|ENOTFOUND|PROTOCOL_|EPIPE)/.test(e.code)) ||
+    e.code === "ER_ACCESS_DENIED_ERROR"
+  );
+}
+
+function redactedMessage(error: unknown): string {
+  return String((error as Error)?.message ?? error).replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
+}
+
+function hasColumns(qb: Knex.QueryBuilder): boolean {
+  const statements = (qb as unknown as { _statements?: { grouping?: string }[] })._statements ?? [];
+  return statements.some((s) => s.grouping === "columns");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
