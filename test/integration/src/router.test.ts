@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import {
   hashKeyFunction,
   MysqlDirectoryStore,
@@ -27,13 +27,21 @@ const USERS = `CREATE TABLE users (
   amount DECIMAL(10,2) NOT NULL,
   created DATETIME NULL
 ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci`;
-const ORDERS = "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, total INT NOT NULL)";
+const ORDERS =
+  "CREATE TABLE orders (order_id BIGINT PRIMARY KEY, user_id BIGINT NOT NULL, total INT NOT NULL)";
 
 function knexOf(url: string): Knex {
   const e = parseMysqlUrl(url);
   return knexFactory({
     client: "mysql2",
-    connection: { host: e.host, port: e.port, user: e.user, password: e.password, database: e.database, supportBigNumbers: true },
+    connection: {
+      host: e.host,
+      port: e.port,
+      user: e.user,
+      password: e.password,
+      database: e.database,
+      supportBigNumbers: true,
+    },
     pool: { min: 0, max: 4 },
   });
 }
@@ -58,7 +66,11 @@ beforeAll(async () => {
   directoryUrl = await a.createDatabase("dir");
   store = new MysqlDirectoryStore({ directory: directoryUrl });
   await store.init();
-  const urls = { s1: await a.createDatabase("s1"), s2: await b.createDatabase("s2"), s3: await b.createDatabase("s3") };
+  const urls = {
+    s1: await a.createDatabase("s1"),
+    s2: await b.createDatabase("s2"),
+    s3: await b.createDatabase("s3"),
+  };
   for (const [name, url] of Object.entries(urls)) {
     await store.addShard({ name, ...parseMysqlUrl(url) });
     shardDb[name] = knexOf(url);
@@ -103,7 +115,9 @@ describe("routing reads and writes", () => {
       expect(await whereIs("users", "user_id", key)).toEqual([owner]);
       expect(router.locate(key).shard).toBe(owner);
     }
-    const counts = await Promise.all(Object.values(shardDb).map(async (db) => Number((await db("users").count({ n: "*" }))[0]?.n)));
+    const counts = await Promise.all(
+      Object.values(shardDb).map(async (db) => Number((await db("users").count({ n: "*" }))[0]?.n)),
+    );
     expect(counts.reduce((a, b) => a + b)).toBe(300);
     expect(counts.every((c) => c > 0)).toBe(true);
   });
@@ -117,18 +131,27 @@ describe("routing reads and writes", () => {
 
   it("reads many keys with one query per shard, exactly as one table would", async () => {
     const keys = [3, 9, 27, 81, 243, 100, 200, 299, 1000];
-    const rows = await router.readMany<{ user_id: number }>("users", keys, (qb) => qb.select("user_id", "name"));
+    const rows = await router.readMany<{ user_id: number }>("users", keys, (qb) =>
+      qb.select("user_id", "name"),
+    );
     const expected = await reference("users").whereIn("user_id", keys).select("user_id", "name");
-    expect(rows.sort((a, b) => a.user_id - b.user_id)).toEqual(expected.sort((a, b) => a.user_id - b.user_id));
+    expect(rows.sort((a, b) => a.user_id - b.user_id)).toEqual(
+      expected.sort((a, b) => a.user_id - b.user_id),
+    );
   });
 
   it("writes several keys of one shard in one transaction, and refuses keys on two shards", async () => {
-    const onS1 = [...Array(300).keys()].map((i) => i + 1000).filter((k) => router.locate(k).shard === "s1").slice(0, 3);
+    const onS1 = [...Array(300).keys()]
+      .map((i) => i + 1000)
+      .filter((k) => router.locate(k).shard === "s1")
+      .slice(0, 3);
     await router.write(onS1, async (trx) => {
       for (const k of onS1) await trx("orders").insert({ order_id: k, user_id: k, total: 1 });
     });
     expect((await shardDb.s1?.("orders").whereIn("order_id", onS1))?.length).toBe(3);
-    const onS2 = [...Array(300).keys()].map((i) => i + 1000).find((k) => router.locate(k).shard === "s2");
+    const onS2 = [...Array(300).keys()]
+      .map((i) => i + 1000)
+      .find((k) => router.locate(k).shard === "s2");
     const error = await router.write([onS1[0], onS2], async () => "never").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RouterError);
     expect((error as RouterError).code).toBe("CROSS_SHARD");
@@ -150,7 +173,9 @@ describe("routing reads and writes", () => {
     const key = 777_001;
     const target = router.locate(key);
     const db = shardDb[target.shard] as Knex;
-    await db("shardkit_ownership").where({ kind: "range", range_start: target.range.start }).update({ state: "frozen" });
+    await db("shardkit_ownership")
+      .where({ kind: "range", range_start: target.range.start })
+      .update({ state: "frozen" });
     try {
       const error = (await router
         .write(key, (trx) => trx("users").insert(user(key)), { deadlineMs: 300 })
@@ -160,7 +185,9 @@ describe("routing reads and writes", () => {
       expect((error.cause as RouterError).code).toBe("FENCED");
       expect(error.message).not.toMatch(/password/i);
     } finally {
-      await db("shardkit_ownership").where({ kind: "range", range_start: target.range.start }).update({ state: "serving" });
+      await db("shardkit_ownership")
+        .where({ kind: "range", range_start: target.range.start })
+        .update({ state: "serving" });
     }
     expect(await whereIs("users", "user_id", key)).toEqual([]);
   });
@@ -169,11 +196,15 @@ describe("routing reads and writes", () => {
     const key = 888_001;
     const target = router.locate(key);
     const db = shardDb[target.shard] as Knex;
-    await db("shardkit_ownership").where({ kind: "range", range_start: target.range.start }).update({ state: "frozen" });
+    await db("shardkit_ownership")
+      .where({ kind: "range", range_start: target.range.start })
+      .update({ state: "frozen" });
     try {
       await router.unsafeWriteWithoutFence(key, (trx) => trx("users").insert(user(key)));
     } finally {
-      await db("shardkit_ownership").where({ kind: "range", range_start: target.range.start }).update({ state: "serving" });
+      await db("shardkit_ownership")
+        .where({ kind: "range", range_start: target.range.start })
+        .update({ state: "serving" });
     }
     expect(await whereIs("users", "user_id", key)).toEqual([target.shard]);
     await db("users").where({ user_id: key }).delete();
@@ -182,9 +213,13 @@ describe("routing reads and writes", () => {
 
 describe("scatter", () => {
   it("concatenates every shard's rows", async () => {
-    const { rows, failed } = await router.scatter<{ user_id: number }>({ query: (k) => k("users").select("user_id") });
+    const { rows, failed } = await router.scatter<{ user_id: number }>({
+      query: (k) => k("users").select("user_id"),
+    });
     expect(failed).toEqual([]);
-    expect(rows.map((r) => r.user_id).sort((a, b) => a - b)).toEqual([...Array(300).keys()].map((i) => i + 1));
+    expect(rows.map((r) => r.user_id).sort((a, b) => a - b)).toEqual(
+      [...Array(300).keys()].map((i) => i + 1),
+    );
   });
 
   it.each([
@@ -194,18 +229,21 @@ describe("scatter", () => {
     [[{ column: "country", order: "desc" }, { column: "name" }, { column: "user_id" }], 100, 150],
     [[{ column: "created" }, { column: "user_id" }], 20, 0],
     [[{ column: "user_id", order: "desc" }], 1000, 0],
-  ] as const)("ORDER BY %j LIMIT %d OFFSET %d equals one big table", async (orderBy, limit, offset) => {
-    const { rows } = await router.scatter({
-      query: (k) => k("users").select("user_id", "name", "country", "amount", "created"),
-      orderBy,
-      limit,
-      offset,
-    });
-    let q = reference("users").select("user_id", "name", "country", "amount", "created");
-    for (const t of orderBy) q = q.orderBy(t.column, "order" in t ? t.order : "asc");
-    const expected = await q.limit(limit).offset(offset);
-    expect(rows).toEqual(expected);
-  });
+  ] as const)(
+    "ORDER BY %j LIMIT %d OFFSET %d equals one big table",
+    async (orderBy, limit, offset) => {
+      const { rows } = await router.scatter({
+        query: (k) => k("users").select("user_id", "name", "country", "amount", "created"),
+        orderBy,
+        limit,
+        offset,
+      });
+      let q = reference("users").select("user_id", "name", "country", "amount", "created");
+      for (const t of orderBy) q = q.orderBy(t.column, "order" in t ? t.order : "asc");
+      const expected = await q.limit(limit).offset(offset);
+      expect(rows).toEqual(expected);
+    },
+  );
 
   it("computes COUNT, SUM, MIN, MAX and AVG, overall and per GROUP BY group", async () => {
     const aggregates = {
@@ -216,9 +254,13 @@ describe("scatter", () => {
       mean: { fn: "avg", column: "amount" },
       dated: { fn: "count", column: "created" },
     } as const;
-    const { rows: [all] } = await router.scatter({ query: (k) => k("users"), aggregates });
+    const {
+      rows: [all],
+    } = await router.scatter({ query: (k) => k("users"), aggregates });
     const [ref] = await reference("users").select(
-      reference.raw("COUNT(*) AS n, SUM(amount) AS total, MIN(amount) AS lo, MAX(name) AS hi, AVG(amount) AS mean, COUNT(created) AS dated"),
+      reference.raw(
+        "COUNT(*) AS n, SUM(amount) AS total, MIN(amount) AS lo, MAX(name) AS hi, AVG(amount) AS mean, COUNT(created) AS dated",
+      ),
     );
     expect(all?.n).toBe(Number(ref.n));
     expect(all?.total).toBeCloseTo(Number(ref.total), 6);
@@ -229,7 +271,11 @@ describe("scatter", () => {
 
     const { rows: grouped } = await router.scatter({
       query: (k) => k("users").where("amount", ">", 10),
-      aggregates: { n: { fn: "count" }, total: { fn: "sum", column: "amount" }, mean: { fn: "avg", column: "amount" } },
+      aggregates: {
+        n: { fn: "count" },
+        total: { fn: "sum", column: "amount" },
+        mean: { fn: "avg", column: "amount" },
+      },
       groupBy: ["country"],
       orderBy: [{ column: "n", order: "desc" }],
     });
@@ -241,7 +287,9 @@ describe("scatter", () => {
     // utf8mb4_general_ci groups "FR" and "fr" together, on every shard and across them.
     expect(grouped).toHaveLength(expected.length);
     for (const e of expected) {
-      const g = grouped.find((x) => String(x.country).toLowerCase() === String(e.country).toLowerCase());
+      const g = grouped.find(
+        (x) => String(x.country).toLowerCase() === String(e.country).toLowerCase(),
+      );
       expect(g?.n).toBe(Number(e.n));
       expect(g?.total).toBeCloseTo(Number(e.total), 6);
       expect(g?.mean).toBeCloseTo(Number(e.mean), 4);
@@ -250,9 +298,14 @@ describe("scatter", () => {
 
   it("handles an empty shard and an aggregate over no rows", async () => {
     // orders only on shards s1 and s2: s3 is empty.
-    const keys = [...Array(400).keys()].map((i) => i + 5000).filter((k) => router.locate(k).shard !== "s3").slice(0, 40);
+    const keys = [...Array(400).keys()]
+      .map((i) => i + 5000)
+      .filter((k) => router.locate(k).shard !== "s3")
+      .slice(0, 40);
     for (const k of keys) {
-      await router.write(k, (trx) => trx("orders").insert({ order_id: k, user_id: k, total: k % 13 }));
+      await router.write(k, (trx) =>
+        trx("orders").insert({ order_id: k, user_id: k, total: k % 13 }),
+      );
       await reference("orders").insert({ order_id: k, user_id: k, total: k % 13 });
     }
     expect(await shardDb.s3?.("orders").count({ n: "*" })).toEqual([{ n: 0 }]);
@@ -261,10 +314,19 @@ describe("scatter", () => {
       orderBy: [{ column: "total", order: "desc" }, { column: "order_id" }],
       limit: 15,
     });
-    expect(rows).toEqual(await reference("orders").select("order_id", "total").orderBy([{ column: "total", order: "desc" }, "order_id"]).limit(15));
+    expect(rows).toEqual(
+      await reference("orders")
+        .select("order_id", "total")
+        .orderBy([{ column: "total", order: "desc" }, "order_id"])
+        .limit(15),
+    );
     const { rows: none } = await router.scatter({
       query: (k) => k("orders").where("total", ">", 1000),
-      aggregates: { n: { fn: "count" }, s: { fn: "sum", column: "total" }, m: { fn: "avg", column: "total" } },
+      aggregates: {
+        n: { fn: "count" },
+        s: { fn: "sum", column: "total" },
+        m: { fn: "avg", column: "total" },
+      },
     });
     expect(none).toEqual([{ n: 0, s: null, m: null }]);
   });
@@ -272,7 +334,10 @@ describe("scatter", () => {
   it("scatters only to the shards a key range covers", async () => {
     const snap = await store.snapshot();
     const first = snap.ranges[0];
-    const { rows } = await router.scatter<{ user_id: number }>({ query: (k) => k("users").select("user_id"), range: "-2a" });
+    const { rows } = await router.scatter<{ user_id: number }>({
+      query: (k) => k("users").select("user_id"),
+      range: "-2a",
+    });
     const onOwner = await shardDb[first?.shard ?? ""]?.("users").select("user_id");
     expect(rows.length).toBe(onOwner?.length);
   });
@@ -280,7 +345,9 @@ describe("scatter", () => {
   it("names each failing shard, or returns the others' rows with allowPartial", async () => {
     await shardDb.s2?.raw("RENAME TABLE users TO users_away");
     try {
-      const error = await router.scatter({ query: (k) => k("users").select("user_id") }).catch((e: unknown) => e);
+      const error = await router
+        .scatter({ query: (k) => k("users").select("user_id") })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ScatterError);
       expect((error as ScatterError).code).toBe("SHARD_UNAVAILABLE");
       expect((error as ScatterError).failures.map((f) => f.shard)).toEqual(["s2"]);
@@ -291,7 +358,9 @@ describe("scatter", () => {
         allowPartial: true,
       });
       expect(partial.failed.map((f) => f.shard)).toEqual(["s2"]);
-      const expected = Number((await shardDb.s1?.("users").count({ n: "*" }))?.[0]?.n) + Number((await shardDb.s3?.("users").count({ n: "*" }))?.[0]?.n);
+      const expected =
+        Number((await shardDb.s1?.("users").count({ n: "*" }))?.[0]?.n) +
+        Number((await shardDb.s3?.("users").count({ n: "*" }))?.[0]?.n);
       expect(partial.rows).toHaveLength(expected);
     } finally {
       await shardDb.s2?.raw("RENAME TABLE users_away TO users");
@@ -306,7 +375,11 @@ interface Child {
 }
 
 function child(pollMs: number): Child {
-  const proc = spawn(process.execPath, [join(import.meta.dirname, "fixtures/router-child.mjs"), directoryUrl, String(pollMs)]);
+  const proc = spawn(process.execPath, [
+    join(import.meta.dirname, "fixtures/router-child.mjs"),
+    directoryUrl,
+    String(pollMs),
+  ]);
   const lines = createInterface({ input: proc.stdout });
   const waiting: ((v: Record<string, unknown>) => void)[] = [];
   lines.on("line", (l) => waiting.shift()?.(JSON.parse(l)));
@@ -325,7 +398,7 @@ function child(pollMs: number): Child {
 }
 
 async function stopChild(c: Child): Promise<void> {
-  c.proc.stdin.write(`${JSON.stringify({ op: "exit" })}\n`);
+  c.proc.stdin.end(`${JSON.stringify({ op: "exit" })}\n`);
   await new Promise((r) => c.proc.once("exit", r));
 }
 
@@ -339,10 +412,14 @@ describe("routers in other processes", () => {
       if (!range) throw new Error("no ranges");
       const from = range.shard;
       const to = from === "s3" ? "s2" : "s3";
-      const key = [...Array(5000).keys()].map((i) => i + 900_000).find((k) => rangeContains(range.range, hashKeyFunction.ksid(k))) as number;
+      const key = [...Array(5000).keys()]
+        .map((i) => i + 900_000)
+        .find((k) => rangeContains(range.range, hashKeyFunction.ksid(k))) as number;
       // Copy the range's rows to the new owner (what a move's copy step does), then switch.
       const rows = (await shardDb[from]?.("users").select()) ?? [];
-      const moving = rows.filter((r) => rangeContains(range.range, hashKeyFunction.ksid(Number(r.user_id))));
+      const moving = rows.filter((r) =>
+        rangeContains(range.range, hashKeyFunction.ksid(Number(r.user_id))),
+      );
       if (moving.length > 0) await shardDb[to]?.("users").insert(moving);
       const before = Number((await shardDb[from]?.("users").count({ n: "*" }))?.[0]?.n);
       const switched = await store.assignRange(range.range, from, to);
@@ -370,14 +447,17 @@ describe("routers in other processes", () => {
     const children = [child(0), child(0), child(0)];
     try {
       await Promise.all(children.map((c) => c.ready));
-      const replies = await Promise.all(children.map((c) => c.send({ op: "ids", sequence: "orders", n: 2500 })));
+      const replies = await Promise.all(
+        children.map((c) => c.send({ op: "ids", sequence: "orders", n: 2500 })),
+      );
       const mine: number[] = [];
       for (let i = 0; i < 1500; i++) mine.push(await router.nextId("orders"));
       const all = [...replies.flatMap((r) => r.ids as number[]), ...mine];
       expect(all).toHaveLength(3 * 2500 + 1500);
       expect(new Set(all).size).toBe(all.length);
       for (const list of [...replies.map((r) => r.ids as number[]), mine]) {
-        for (let i = 1; i < list.length; i++) expect(list[i]).toBeGreaterThan(list[i - 1] as number);
+        for (let i = 1; i < list.length; i++)
+          expect(list[i]).toBeGreaterThan(list[i - 1] as number);
       }
     } finally {
       await Promise.all(children.map(stopChild));
