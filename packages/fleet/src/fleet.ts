@@ -28,6 +28,8 @@ export interface StartFleetOptions {
   readonly backends?: readonly FleetBackend[];
   /** Folders searched for mariadbd/mysqld. Default: PATH, /usr/sbin, /usr/local/mysql/bin. */
   readonly binarySearchPath?: readonly string[];
+  /** Extra server options for local servers and containers, e.g. `["--sync-binlog=1"]`. Default none. */
+  readonly serverArgs?: readonly string[];
   /** Environment to read SHARDKIT_MYSQL_URLS from. Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -58,7 +60,7 @@ export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
     if (backend === "local") {
       const bin = findMysqlBinaries(options.binarySearchPath ?? defaultSearchPath(env));
       if (!bin) continue;
-      const local = await startLocalServers(bin, n);
+      const local = await startLocalServers(bin, n, options.serverArgs);
       return assemble(
         "local",
         local.map((s) => s.address),
@@ -68,7 +70,7 @@ export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
     }
     if (backend === "container") {
       if (!(await containerRuntimeAvailable())) continue;
-      const containers = await startContainers(n);
+      const containers = await startContainers(n, options.serverArgs);
       return assemble(
         "container",
         containers.map((c) => c.address),

@@ -16,6 +16,7 @@ import {
   type ShardRecord,
 } from "@shardkit/directory";
 import knexFactory, { type Knex } from "knex";
+import mysql from "mysql2/promise";
 import { createShardKnex, FENCE_PARAM, type FenceParams } from "./knex/fenced-mysql-client.js";
 import { RouterError, ScatterError, type ShardFailure } from "./router-errors.js";
 import {
@@ -92,6 +93,20 @@ export interface KeyTarget extends KeyLocation {
 }
 
 const MAX_PINNED_KEY_BYTES = 255;
+/** Column types whose order depends on a collation. */
+const TEXT_TYPES = new Set([
+  "char",
+  "varchar",
+  "tinytext",
+  "text",
+  "mediumtext",
+  "longtext",
+  "enum",
+  "set",
+  "json",
+]);
+/** Pages up to this many rows per shard are merged from fetched arrays; larger ones stream. */
+const BUFFERED_MERGE_LIMIT = 10_000;
 
 /**
  * Routes queries to the shard that owns each key, fences every write, scatters and merges.
@@ -128,11 +143,13 @@ export class Router {
   readonly #ownsStore: boolean;
   readonly #credentials: CredentialResolver;
   readonly #pools = new Map<string, { knex: Knex; location: string }>();
+  readonly #statementPools = new Map<string, { pool: mysql.Pool; location: string }>();
   readonly #pool: { min: number; max: number };
   readonly #deadlineMs: number;
   readonly #blockSize: number;
   readonly #sequences = new Map<string, { next: number; end: number; pending?: Promise<void> }>();
   readonly #unsubscribe: () => void;
+  readonly #columnTypes = new Map<string, Promise<Map<string, string>>>();
   #closed = false;
 
   constructor(
@@ -196,7 +213,7 @@ export class Router {
         shard,
       });
     }
-    const location = `${record.host}:${record.port}/${record.database}/${record.user}`;
+    const location = locationOf(record);
     const existing = this.#pools.get(shard);
     if (existing && existing.location === location) return existing.knex;
     if (existing) void existing.knex.destroy();
@@ -220,39 +237,41 @@ export class Router {
     const keys = Array.isArray(key) ? key : [key];
     if (keys.length === 0)
       throw new ShardkitError("BAD_ARGUMENT", "write() needs at least one key");
-    const deadline = Date.now() + (options.deadlineMs ?? this.#deadlineMs);
-    let delay = 10;
-    for (let attempt = 1; ; attempt++) {
-      const targets = keys.map((k) => this.locate(k, options));
-      const first = targets[0] as KeyTarget;
-      const other = targets.find((t) => t.shard !== first.shard);
-      if (other) {
-        throw new RouterError(
-          "CROSS_SHARD",
-          `the keys of one write live on different shards (${first.shard} and ${other.shard}); write them separately or pin them together`,
-          { shard: first.shard, otherShard: other.shard },
-        );
-      }
+    return this.#retryFenced(keys, options, (targets) =>
+      this.#fenced((targets[0] as KeyTarget).shard, targets, fn),
+    );
+  }
+
+  /**
+   * Runs one write statement on the shard that owns `key`, fenced, in one round trip:
+   * BEGIN with the fence check, the statement and COMMIT go to MySQL together. Retries on the
+   * new owner like {@link write}. Returns the driver's result (affectedRows, insertId, ...).
+   */
+  async writeOne(
+    key: unknown,
+    build: (knex: Knex) => Knex.QueryBuilder | Knex.Raw,
+    options: WriteOptions = {},
+  ): Promise<mysql.ResultSetHeader> {
+    return this.#retryFenced([key], options, async ([target]) => {
+      const t = target as KeyTarget;
+      const { sql, bindings } = build(this.shardKnex(t.shard)).toSQL().toNative();
+      const conn = await this.#statementPool(t.shard).getConnection();
       try {
-        return await this.#fenced(first.shard, targets, fn);
+        // One round trip. MySQL stops at the first failing statement, so a refused fence
+        // (which rolls back) never runs the write, and a failed write never commits.
+        const [results] = await conn.query(`CALL shardkit_begin_fenced(?, ?); ${sql}; COMMIT`, [
+          t.fence.ksid,
+          t.fence.keyBytes,
+          ...(bindings as unknown[]),
+        ]);
+        return (results as unknown[])[1] as mysql.ResultSetHeader;
       } catch (error) {
-        if (!isFenceError(error)) throw this.#wrap(error, first);
-        if (Date.now() + delay > deadline) {
-          throw new RouterError(
-            "DEADLINE_EXCEEDED",
-            `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${attempt} time(s) and no new owner was found within ${options.deadlineMs ?? this.#deadlineMs} ms; check shardkit ranges and shardkit doctor`,
-            {
-              shard: first.shard,
-              range: formatKeyRange(first.range),
-              cause: fencedError(error, first),
-            },
-          );
-        }
-        await this.directory.refresh().catch(() => undefined);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 200);
+        if (!isFenceError(error)) await conn.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        conn.release();
       }
-    }
+    });
   }
 
   /** Runs `fn` in a plain transaction on the owner with NO ownership check. Only for repair tools. */
@@ -322,10 +341,11 @@ export class Router {
       const groupBy = options.groupBy ?? [];
       const parts = await this.#eachShard(shards, failed, async (shard, knex) => {
         const qb = options.query(knex, shard);
+        const text = await this.#needsWeight(knex, qb, groupBy);
         qb.clearSelect();
         groupBy.forEach((c, i) => {
           qb.select(c);
-          qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [c, groupWeightAlias(i)]));
+          if (text[i]) qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [c, groupWeightAlias(i)]));
         });
         for (const a of shardAggregates(options.aggregates ?? {})) {
           qb.select(
@@ -346,12 +366,27 @@ export class Router {
       const iterators: AsyncIterator<Record<string, unknown>>[] = [];
       await this.#eachShard(shards, failed, async (shard, knex) => {
         const qb = options.query(knex, shard);
+        const text = await this.#needsWeight(
+          knex,
+          qb,
+          terms.map((t) => t.column),
+        );
         if (!hasColumns(qb)) qb.select("*");
         terms.forEach((t, i) => {
-          qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [t.column, weightAlias(i)]));
+          if (text[i]) qb.select(knex.raw("WEIGHT_STRING(??) AS ??", [t.column, weightAlias(i)]));
           qb.orderBy(t.column, t.order ?? "asc");
         });
         if (perShardLimit !== undefined) qb.limit(perShardLimit);
+        if (perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT) {
+          // Bounded by LIMIT: fetch each shard's rows whole (at most limit + offset each)
+          // and merge those; cheaper than a stream per shard for small pages.
+          iterators.push(
+            ((await qb) as Record<string, unknown>[])[
+              Symbol.iterator
+            ]() as unknown as AsyncIterator<Record<string, unknown>>,
+          );
+          return [];
+        }
         const stream = qb.stream();
         const it = stream[Symbol.asyncIterator]() as AsyncIterator<Record<string, unknown>>;
         // Fail now, not mid-merge, when the shard cannot run the query at all.
@@ -440,10 +475,111 @@ export class Router {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.knex.destroy()));
+    const statementPools = [...this.#statementPools.values()];
+    this.#statementPools.clear();
+    await Promise.all(statementPools.map((p) => p.pool.end()));
     if (this.#ownsClient) {
       await this.directory.close();
       if (this.#ownsStore) await this.directory.store.close();
     }
+  }
+
+  /** Locates the keys, runs `attempt` on their shard, and on a fence refusal refreshes and retries until the deadline. */
+  async #retryFenced<T>(
+    keys: readonly unknown[],
+    options: WriteOptions,
+    attempt: (targets: readonly KeyTarget[]) => Promise<T>,
+  ): Promise<T> {
+    this.#assertOpen();
+    const deadlineMs = options.deadlineMs ?? this.#deadlineMs;
+    const deadline = Date.now() + deadlineMs;
+    let delay = 10;
+    for (let tries = 1; ; tries++) {
+      const targets = keys.map((k) => this.locate(k, options));
+      const first = targets[0] as KeyTarget;
+      const other = targets.find((t) => t.shard !== first.shard);
+      if (other) {
+        throw new RouterError(
+          "CROSS_SHARD",
+          `the keys of one write live on different shards (${first.shard} and ${other.shard}); write them separately or pin them together`,
+          { shard: first.shard, otherShard: other.shard },
+        );
+      }
+      try {
+        return await attempt(targets);
+      } catch (error) {
+        if (!isFenceError(error)) throw this.#wrap(error, first);
+        if (Date.now() + delay > deadline) {
+          throw new RouterError(
+            "DEADLINE_EXCEEDED",
+            `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) and no new owner was found within ${deadlineMs} ms; check shardkit ranges and shardkit doctor`,
+            {
+              shard: first.shard,
+              range: formatKeyRange(first.range),
+              cause: fencedError(error, first),
+            },
+          );
+        }
+        await this.directory.refresh().catch(() => undefined);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 200);
+      }
+    }
+  }
+
+  /**
+   * For each column, whether ORDER BY / GROUP BY on it needs MySQL's collation weight to merge
+   * exactly: text columns do; numbers, dates and bytes compare correctly in JavaScript. Column
+   * types are read once per table from information_schema; unknown columns get the weight.
+   */
+  async #needsWeight(
+    knex: Knex,
+    qb: Knex.QueryBuilder,
+    columns: readonly string[],
+  ): Promise<boolean[]> {
+    const table = (qb as unknown as { _single?: { table?: unknown } })._single?.table;
+    if (typeof table !== "string" || columns.length === 0) return columns.map(() => true);
+    let types = this.#columnTypes.get(table);
+    if (!types) {
+      types = knex
+        .select("COLUMN_NAME as name", "DATA_TYPE as type")
+        .from("information_schema.COLUMNS")
+        .whereRaw("TABLE_SCHEMA = DATABASE()")
+        .andWhere("TABLE_NAME", table)
+        .then(
+          (rows: { name: string; type: string }[]) =>
+            new Map(rows.map((r) => [r.name.toLowerCase(), r.type.toLowerCase()])),
+        );
+      types.catch(() => this.#columnTypes.delete(table));
+      this.#columnTypes.set(table, types);
+    }
+    const known = await types.catch(() => new Map<string, string>());
+    return columns.map((c) => {
+      const type = known.get(c.replace(/^.*\./, "").toLowerCase());
+      return type === undefined || TEXT_TYPES.has(type);
+    });
+  }
+
+  /** A mysql2 pool allowing multiple statements, used only for the statements writeOne composes. */
+  #statementPool(shard: string): mysql.Pool {
+    const record = this.directory.map.shard(shard) as ShardRecord;
+    const location = locationOf(record);
+    const existing = this.#statementPools.get(shard);
+    if (existing && existing.location === location) return existing.pool;
+    if (existing) void existing.pool.end();
+    const pool = mysql.createPool({
+      host: record.host,
+      port: record.port,
+      user: record.user,
+      password: this.#credentials(record.name),
+      database: record.database,
+      multipleStatements: true,
+      supportBigNumbers: true,
+      connectionLimit: this.#pool.max,
+      maxIdle: this.#pool.max,
+    });
+    this.#statementPools.set(shard, { pool, location });
+    return pool;
   }
 
   async #fenced<T>(
@@ -510,10 +646,16 @@ export class Router {
   async #closeDeparted(map: DirectoryMap): Promise<void> {
     for (const [name, pool] of this.#pools) {
       const record = map.shard(name);
-      const location = record && `${record.host}:${record.port}/${record.database}/${record.user}`;
-      if (location !== pool.location) {
+      if (!record || locationOf(record) !== pool.location) {
         this.#pools.delete(name);
         await pool.knex.destroy().catch(() => undefined);
+      }
+    }
+    for (const [name, entry] of this.#statementPools) {
+      const record = map.shard(name);
+      if (!record || locationOf(record) !== entry.location) {
+        this.#statementPools.delete(name);
+        await entry.pool.end().catch(() => undefined);
       }
     }
   }
@@ -549,6 +691,11 @@ export class Router {
         "the router is closed; create a new one with createRouter()",
       );
   }
+}
+
+/** Where a shard's pool points; a change means the pool must be reopened. */
+function locationOf(shard: ShardRecord): string {
+  return `${shard.user}@${shard.host}:${shard.port}/${shard.database}`;
 }
 
 function isFenceError(error: unknown): boolean {

@@ -192,6 +192,65 @@ describe("routing reads and writes", () => {
     expect(await whereIs("users", "user_id", key)).toEqual([]);
   });
 
+  it("writes one statement fenced in one round trip, refused like write() and rolled back on error", async () => {
+    const key = 666_001;
+    const result = await router.writeOne(key, (k) => k("users").insert(user(key)));
+    expect(result.affectedRows).toBe(1);
+    expect(await whereIs("users", "user_id", key)).toEqual([router.locate(key).shard]);
+    // A failing statement commits nothing and leaves the connection usable.
+    await expect(router.writeOne(key, (k) => k("users").insert(user(key)))).rejects.toMatchObject({
+      code: "ER_DUP_ENTRY",
+    });
+    const updated = await router.writeOne(key, (k) =>
+      k("users").where({ user_id: key }).update({ name: "renamed" }),
+    );
+    expect(updated.affectedRows).toBe(1);
+    const target = router.locate(key);
+    const db = shardDb[target.shard] as Knex;
+    await db("shardkit_ownership")
+      .where({ kind: "range", range_start: target.range.start })
+      .update({ state: "frozen" });
+    try {
+      const error = (await router
+        .writeOne(key, (k) => k("users").where({ user_id: key }).delete(), { deadlineMs: 200 })
+        .catch((e: unknown) => e)) as RouterError;
+      expect(error.code).toBe("DEADLINE_EXCEEDED");
+    } finally {
+      await db("shardkit_ownership")
+        .where({ kind: "range", range_start: target.range.start })
+        .update({ state: "serving" });
+    }
+    expect(await db("users").where({ user_id: key }).first()).toMatchObject({ name: "renamed" });
+    await router.writeOne(key, (k) => k("users").where({ user_id: key }).delete());
+    expect(await whereIs("users", "user_id", key)).toEqual([]);
+  });
+
+  it("routes a pinned key to its shard, and its range owner's fence refuses it", async () => {
+    const key = "whale-tenant";
+    const home = router.locate(key).shard;
+    const pinTo = home === "s3" ? "s1" : "s3";
+    await store.pinKey(key, pinTo);
+    await router.refresh();
+    try {
+      expect(router.locate(key)).toMatchObject({ shard: pinTo, pinned: true });
+      await router.write(key, (trx) =>
+        trx("orders").insert({ order_id: 31337, user_id: 31337, total: 5 }),
+      );
+      expect(await whereIs("orders", "order_id", 31337)).toEqual([pinTo]);
+      // A router that has not seen the pin would go to the range owner: refused there.
+      const { fence } = router.locate(key);
+      const refused = await (shardDb[home] as Knex)
+        .raw("CALL shardkit_begin_fenced(?, ?)", [hashKeyFunction.ksid(key), fence.keyBytes])
+        .catch((e: { errno?: number }) => e);
+      expect((refused as { errno?: number }).errno).toBe(45001);
+    } finally {
+      await shardDb[pinTo]?.("orders").where({ order_id: 31337 }).delete();
+      await store.unpinKey(key);
+      await router.refresh();
+    }
+    expect(router.locate(key)).toMatchObject({ shard: home, pinned: false });
+  });
+
   it("has no unfenced write path except the one named unsafe", async () => {
     const key = 888_001;
     const target = router.locate(key);
@@ -240,7 +299,7 @@ describe("scatter", () => {
       });
       let q = reference("users").select("user_id", "name", "country", "amount", "created");
       for (const t of orderBy) q = q.orderBy(t.column, "order" in t ? t.order : "asc");
-      const expected = await q.limit(limit).offset(offset);
+      const expected = limit === undefined ? await q : await q.limit(limit).offset(offset);
       expect(rows).toEqual(expected);
     },
   );

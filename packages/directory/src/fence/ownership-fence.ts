@@ -38,7 +38,7 @@ export const CREATE_FENCE_TABLE = `CREATE TABLE IF NOT EXISTS ${FENCE_TABLE} (
 ) ENGINE=InnoDB`;
 
 /** Recorded as the procedures' comment, so `ensureFence` replaces them only when they change. */
-export const FENCE_PROCEDURES_VERSION = "shardkit fence v1";
+export const FENCE_PROCEDURES_VERSION = "shardkit fence v2";
 
 /** MySQL error number raised by the fence procedures when a shard refuses a key. */
 export const FENCE_ERRNO = 45001;
@@ -56,45 +56,42 @@ export const FENCE_SQLSTATE = "45000";
  */
 export const FENCE_PROCEDURES: readonly string[] = [
   "DROP PROCEDURE IF EXISTS shardkit_fence",
-  `CREATE PROCEDURE shardkit_fence(IN p_ksid BIGINT UNSIGNED, IN p_key VARBINARY(255))
+  fenceProcedure("shardkit_fence", ""),
+  "DROP PROCEDURE IF EXISTS shardkit_begin_fenced",
+  // The check is inlined rather than a nested CALL: this runs before every write.
+  fenceProcedure("shardkit_begin_fenced", "START TRANSACTION;"),
+];
+
+function fenceProcedure(name: string, prologue: string): string {
+  const refuse = (why: string) => `ROLLBACK;
+        SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
+          MESSAGE_TEXT = 'shardkit fence: ${why}';`;
+  return `CREATE PROCEDURE ${name}(IN p_ksid BIGINT UNSIGNED, IN p_key VARBINARY(255))
   SQL SECURITY INVOKER COMMENT '${FENCE_PROCEDURES_VERSION}'
   BEGIN
     DECLARE v_kind VARCHAR(16) DEFAULT NULL;
     DECLARE v_state VARCHAR(16) DEFAULT NULL;
     DECLARE v_end BIGINT UNSIGNED DEFAULT NULL;
     DECLARE CONTINUE HANDLER FOR NOT FOUND BEGIN END;
+    ${prologue}
     SELECT kind, state INTO v_kind, v_state FROM ${FENCE_TABLE}
       WHERE kind IN ('pin', 'pin_away') AND key_bytes = p_key LIMIT 1 LOCK IN SHARE MODE;
-    IF v_kind = 'pin' AND v_state = 'serving' THEN
-      SET v_kind = NULL;
-    ELSEIF v_kind IS NOT NULL THEN
-      ROLLBACK;
-      SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
-        MESSAGE_TEXT = 'shardkit fence: the key is pinned to another shard';
-    ELSE
-      SET v_state = NULL;
+    IF v_kind IS NULL THEN
       SELECT state, range_end INTO v_state, v_end FROM ${FENCE_TABLE}
         WHERE kind = 'range' AND range_start <= p_ksid
         ORDER BY range_start DESC LIMIT 1 LOCK IN SHARE MODE;
       IF v_state IS NULL OR v_end <= p_ksid THEN
-        ROLLBACK;
-        SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
-          MESSAGE_TEXT = 'shardkit fence: this shard does not own the key range';
+        ${refuse("this shard does not own the key range")}
       ELSEIF v_state <> 'serving' THEN
-        ROLLBACK;
-        SIGNAL SQLSTATE '${FENCE_SQLSTATE}' SET MYSQL_ERRNO = ${FENCE_ERRNO},
-          MESSAGE_TEXT = 'shardkit fence: the key range is frozen for a cutover';
+        ${refuse("the key range is frozen for a cutover")}
       END IF;
+    ELSEIF v_kind <> 'pin' THEN
+      ${refuse("the key is pinned to another shard")}
+    ELSEIF v_state <> 'serving' THEN
+      ${refuse("the pinned key is frozen for a cutover")}
     END IF;
-  END`,
-  "DROP PROCEDURE IF EXISTS shardkit_begin_fenced",
-  `CREATE PROCEDURE shardkit_begin_fenced(IN p_ksid BIGINT UNSIGNED, IN p_key VARBINARY(255))
-  SQL SECURITY INVOKER COMMENT '${FENCE_PROCEDURES_VERSION}'
-  BEGIN
-    START TRANSACTION;
-    CALL shardkit_fence(p_ksid, p_key);
-  END`,
-];
+  END`;
+}
 
 /** Creates (or upgrades) the fence table and procedures on a shard connection; idempotent. */
 export async function ensureFence(conn: SqlConnection): Promise<void> {

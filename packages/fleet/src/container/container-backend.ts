@@ -26,7 +26,10 @@ export async function containerRuntimeAvailable(timeoutMs = 5000): Promise<boole
 }
 
 /** Starts `n` MySQL 8 containers in parallel with row binlog on and distinct server ids. */
-export async function startContainers(n: number): Promise<ContainerServer[]> {
+export async function startContainers(
+  n: number,
+  extraArgs: readonly string[] = [],
+): Promise<ContainerServer[]> {
   const { GenericContainer, Wait } = await import("testcontainers");
   const started = await Promise.allSettled(
     Array.from({ length: n }, (_, i) =>
@@ -40,6 +43,7 @@ export async function startContainers(n: number): Promise<ContainerServer[]> {
           "--enforce-gtid-consistency=ON",
           "--skip-name-resolve",
           "--performance-schema=OFF",
+          ...extraArgs,
         ])
         .withExposedPorts(3306)
         .withWaitStrategy(Wait.forLogMessage(/ready for connections.*port: 3306/))

@@ -217,7 +217,12 @@ async function waitReady(
   );
 }
 
-async function startOne(bin: MysqlBinaries, root: string, index: number): Promise<LocalServer> {
+async function startOne(
+  bin: MysqlBinaries,
+  root: string,
+  index: number,
+  extraArgs: readonly string[],
+): Promise<LocalServer> {
   const dir = join(root, `${process.pid}-${randomBytes(3).toString("hex")}-${index}`);
   mkdirSync(join(dir, "data"), { recursive: true });
   mkdirSync(join(dir, "tmp"), { recursive: true });
@@ -228,7 +233,7 @@ async function startOne(bin: MysqlBinaries, root: string, index: number): Promis
       const port = await freePort();
       const address: ServerAddress = { host: "127.0.0.1", port, user: "root", password: "" };
       const serverId = 1000 + ((port * 7 + index) % 4_000_000);
-      const child = spawn(bin.server, serverArgs(bin, dir, port, serverId), {
+      const child = spawn(bin.server, [...serverArgs(bin, dir, port, serverId), ...extraArgs], {
         stdio: "ignore",
         env: serverEnv(dir),
       });
@@ -252,13 +257,17 @@ async function startOne(bin: MysqlBinaries, root: string, index: number): Promis
 }
 
 /** Starts `n` local servers in parallel; on any failure stops the ones that started and rethrows. */
-export async function startLocalServers(bin: MysqlBinaries, n: number): Promise<LocalServer[]> {
+export async function startLocalServers(
+  bin: MysqlBinaries,
+  n: number,
+  extraArgs: readonly string[] = [],
+): Promise<LocalServer[]> {
   installHandlers();
   const root = fleetRoot();
   mkdirSync(root, { recursive: true });
   sweepStale(root);
   const results = await Promise.allSettled(
-    Array.from({ length: n }, (_, i) => startOne(bin, root, i + 1)),
+    Array.from({ length: n }, (_, i) => startOne(bin, root, i + 1, extraArgs)),
   );
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -1,0 +1,210 @@
+// Router overhead, measured side by side in one run against one local server of the fleet:
+// each routed operation against the same operation on a plain knex pool, as a ratio.
+import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
+import { startFleet } from "@shardkit/fleet";
+import { createRouter } from "@shardkit/router";
+import knexFactory from "knex";
+
+const ROWS_PER_SHARD = 5000;
+
+function plainKnex(url) {
+  const e = parseMysqlUrl(url);
+  return knexFactory({
+    client: "mysql2",
+    connection: {
+      host: e.host,
+      port: e.port,
+      user: e.user,
+      password: e.password,
+      database: e.database,
+    },
+    pool: { min: 1, max: 10 },
+  });
+}
+
+async function time(fn, n) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await fn(i);
+  return Number(process.hrtime.bigint() - t0) / 1e6 / n; // ms per op
+}
+
+/** Alternates A and B for `rounds` rounds and returns the median ms/op of each. */
+async function sideBySide(a, b, n, rounds = 7) {
+  const ra = [];
+  const rb = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      ra.push(await time((i) => a(r * n + i), n));
+      rb.push(await time((i) => b(r * n + i), n));
+    } else {
+      rb.push(await time((i) => b(r * n + i), n));
+      ra.push(await time((i) => a(r * n + i), n));
+    }
+  }
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  return { a: median(ra), b: median(rb) };
+}
+
+/** Runs the router benchmarks and returns their figures. */
+export async function run() {
+  // MySQL 8's durability defaults: every commit syncs the redo log and the binlog.
+  const fleet = await startFleet({
+    servers: 1,
+    serverArgs: ["--sync-binlog=1", "--innodb-flush-log-at-trx-commit=1"],
+  });
+  const knexes = [];
+  let router;
+  try {
+    const [server] = fleet.servers;
+    const store = new MysqlDirectoryStore({ directory: await server.createDatabase("dir") });
+    await store.init();
+    const shardUrls = [];
+    for (let i = 1; i <= 4; i++) {
+      const url = await server.createDatabase(`s${i}`);
+      shardUrls.push(url);
+      await store.addShard({ name: `s${i}`, ...parseMysqlUrl(url) });
+      const k = plainKnex(url);
+      knexes.push(k);
+      await k.raw(
+        "CREATE TABLE items (id BIGINT PRIMARY KEY, v INT NOT NULL, payload VARCHAR(100) NOT NULL, KEY by_v (v))",
+      );
+    }
+    await store.addTable({ name: "items", keyColumn: "id", keyFunction: "hash" });
+    await store.layoutEven(4);
+    router = await createRouter({ directory: store, pollIntervalMs: 1000, heartbeatId: false });
+
+    // Load rows straight into their owners.
+    const byShard = new Map();
+    for (
+      let id = 1;
+      byShard.size < 4 || [...byShard.values()].some((l) => l.length < ROWS_PER_SHARD);
+      id++
+    ) {
+      const shard = router.locate(id).shard;
+      const list = byShard.get(shard) ?? [];
+      if (list.length < ROWS_PER_SHARD)
+        list.push({ id, v: (id * 7919) % 100_000, payload: `row ${id}` });
+      byShard.set(shard, list);
+    }
+    for (const [shard, rows] of byShard) {
+      const k = knexes[Number(shard.slice(1)) - 1];
+      for (let i = 0; i < rows.length; i += 1000) await k("items").insert(rows.slice(i, i + 1000));
+    }
+    const s1 = knexes[0];
+    const s1Keys = byShard.get("s1").map((r) => r.id);
+
+    // 1. Point select by key: routed vs the same knex query on a plain pool to the owner.
+    const select = await sideBySide(
+      (i) =>
+        router
+          .read(s1Keys[i % s1Keys.length])("items")
+          .where({ id: s1Keys[i % s1Keys.length] })
+          .first(),
+      (i) =>
+        s1("items")
+          .where({ id: s1Keys[i % s1Keys.length] })
+          .first(),
+      2000,
+    );
+
+    // 2. Single-row insert: routed and fenced vs a plain autocommit insert, on the same shard.
+    const fresh = [];
+    for (let id = 10_000_000; fresh.length < 25_000; id++)
+      if (router.locate(id).shard === "s1") fresh.push(id);
+    let next = 0;
+    const insert = await sideBySide(
+      () => {
+        const id = fresh[next++];
+        return router.writeOne(id, (k) => k("items").insert({ id, v: 1, payload: "x" }));
+      },
+      () => {
+        const id = fresh[next++];
+        return s1("items").insert({ id, v: 1, payload: "x" });
+      },
+      1000,
+      5,
+    );
+    // The same insert through write(), a transaction with the caller's function inside.
+    const txInsert = await sideBySide(
+      () => {
+        const id = fresh[next++];
+        return router.write(id, (trx) => trx("items").insert({ id, v: 1, payload: "x" }));
+      },
+      () => {
+        const id = fresh[next++];
+        return s1("items").insert({ id, v: 1, payload: "x" });
+      },
+      1000,
+      5,
+    );
+
+    // 3. Scatter ORDER BY v LIMIT 100 over 4 shards vs the slowest single shard's query.
+    const perShard = async () => {
+      const ms = await Promise.all(
+        knexes.map(async (k) => {
+          const t0 = process.hrtime.bigint();
+          await k("items")
+            .select("id", "v")
+            .orderBy([{ column: "v" }, { column: "id" }])
+            .limit(100);
+          return Number(process.hrtime.bigint() - t0) / 1e6;
+        }),
+      );
+      return Math.max(...ms);
+    };
+    const scatterMs = [];
+    const slowestMs = [];
+    for (let r = 0; r < 300; r++) {
+      const t0 = process.hrtime.bigint();
+      await router.scatter({
+        query: (k) => k("items").select("id", "v"),
+        orderBy: [{ column: "v" }, { column: "id" }],
+        limit: 100,
+      });
+      scatterMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      slowestMs.push(await perShard());
+    }
+    const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+    // 4. Ids from nextId.
+    const N = 200_000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) await router.nextId("bench");
+    const idsPerSecond = N / (Number(process.hrtime.bigint() - t0) / 1e9);
+
+    await store.close();
+    return {
+      pointSelect: {
+        routedMs: select.a,
+        plainMs: select.b,
+        ratio: select.a / select.b,
+        target: 1.05,
+      },
+      fencedInsert: {
+        routedMs: insert.a,
+        plainMs: insert.b,
+        ratio: insert.a / insert.b,
+        target: 1.15,
+      },
+      fencedTransactionInsert: {
+        routedMs: txInsert.a,
+        plainMs: txInsert.b,
+        ratio: txInsert.a / txInsert.b,
+      },
+      scatterOrderByLimit100: {
+        routedMs: median(scatterMs),
+        slowestShardMs: median(slowestMs),
+        ratio: median(scatterMs) / median(slowestMs),
+        target: 1.3,
+      },
+      idsPerSecond,
+    };
+  } finally {
+    await router?.close();
+    await Promise.all(knexes.map((k) => k.destroy()));
+    await fleet.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  console.log(JSON.stringify(await run(), null, 2));
