@@ -2,6 +2,7 @@
 import os from "node:os";
 import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
+import { run as router } from "./router.bench.mjs";
 
 const M = (n) => `${(n / 1e6).toFixed(2)} M/s`;
 console.log(
@@ -19,3 +20,23 @@ for (const r of l.results) {
     `| cached lookup, ${r.label} (${l.ranges} ranges, ${l.pins} pinned keys) | ${r.keys} | ${M(r.perSecond)} | >= 2 M/s |`,
   );
 }
+
+const r = await router();
+const ms = (x) => `${(x * 1000).toFixed(0)} µs`;
+console.log("\n| router benchmark | routed | baseline | ratio | target |");
+console.log("| --- | --- | --- | --- | --- |");
+console.log(
+  `| point select by key vs the same knex query on a plain pool | ${ms(r.pointSelect.routedMs)} | ${ms(r.pointSelect.plainMs)} | ${r.pointSelect.ratio.toFixed(2)} | <= 1.05 |`,
+);
+console.log(
+  `| single-row insert, fenced (writeOne) vs plain autocommit knex insert | ${ms(r.fencedInsert.routedMs)} | ${ms(r.fencedInsert.plainMs)} | ${r.fencedInsert.ratio.toFixed(2)} | <= 1.15 |`,
+);
+console.log(
+  `| single-row insert, fenced transaction (write) vs plain autocommit knex insert | ${ms(r.fencedTransactionInsert.routedMs)} | ${ms(r.fencedTransactionInsert.plainMs)} | ${r.fencedTransactionInsert.ratio.toFixed(2)} | |`,
+);
+console.log(
+  `| scatter ORDER BY LIMIT 100 over 4 shards vs the slowest single shard | ${ms(r.scatterOrderByLimit100.routedMs)} | ${ms(r.scatterOrderByLimit100.slowestShardMs)} | ${r.scatterOrderByLimit100.ratio.toFixed(2)} | <= 1.3 |`,
+);
+console.log(
+  `| ids from nextId (blocks of 1000) | ${(r.idsPerSecond / 1e6).toFixed(2)} M ids/s | | | |`,
+);
