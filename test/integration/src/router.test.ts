@@ -98,6 +98,22 @@ afterAll(async () => {
   await fleet?.stop();
 });
 
+/** Runs `fn` while the owner's ownership row for the key's range is frozen, as during a cutover. */
+async function whileFrozen<T>(key: unknown, fn: () => Promise<T>): Promise<T> {
+  const target = router.locate(key);
+  const rows = () =>
+    (shardDb[target.shard] as Knex)("shardkit_ownership").where({
+      kind: "range",
+      range_start: target.range.start,
+    });
+  await rows().update({ state: "frozen" });
+  try {
+    return await fn();
+  } finally {
+    await rows().update({ state: "serving" });
+  }
+}
+
 async function whereIs(table: string, column: string, key: number): Promise<string[]> {
   const out: string[] = [];
   for (const [name, db] of Object.entries(shardDb)) {
@@ -172,11 +188,7 @@ describe("routing reads and writes", () => {
   it("refuses a write the owner's fence refuses, until the deadline, without writing", async () => {
     const key = 777_001;
     const target = router.locate(key);
-    const db = shardDb[target.shard] as Knex;
-    await db("shardkit_ownership")
-      .where({ kind: "range", range_start: target.range.start })
-      .update({ state: "frozen" });
-    try {
+    await whileFrozen(key, async () => {
       const error = (await router
         .write(key, (trx) => trx("users").insert(user(key)), { deadlineMs: 300 })
         .catch((e: unknown) => e)) as RouterError;
@@ -184,11 +196,7 @@ describe("routing reads and writes", () => {
       expect(error.shard).toBe(target.shard);
       expect((error.cause as RouterError).code).toBe("FENCED");
       expect(error.message).not.toMatch(/password/i);
-    } finally {
-      await db("shardkit_ownership")
-        .where({ kind: "range", range_start: target.range.start })
-        .update({ state: "serving" });
-    }
+    });
     expect(await whereIs("users", "user_id", key)).toEqual([]);
   });
 
@@ -205,21 +213,13 @@ describe("routing reads and writes", () => {
       k("users").where({ user_id: key }).update({ name: "renamed" }),
     );
     expect(updated.affectedRows).toBe(1);
-    const target = router.locate(key);
-    const db = shardDb[target.shard] as Knex;
-    await db("shardkit_ownership")
-      .where({ kind: "range", range_start: target.range.start })
-      .update({ state: "frozen" });
-    try {
+    await whileFrozen(key, async () => {
       const error = (await router
         .writeOne(key, (k) => k("users").where({ user_id: key }).delete(), { deadlineMs: 200 })
         .catch((e: unknown) => e)) as RouterError;
       expect(error.code).toBe("DEADLINE_EXCEEDED");
-    } finally {
-      await db("shardkit_ownership")
-        .where({ kind: "range", range_start: target.range.start })
-        .update({ state: "serving" });
-    }
+    });
+    const db = shardDb[router.locate(key).shard] as Knex;
     expect(await db("users").where({ user_id: key }).first()).toMatchObject({ name: "renamed" });
     await router.writeOne(key, (k) => k("users").where({ user_id: key }).delete());
     expect(await whereIs("users", "user_id", key)).toEqual([]);
@@ -255,16 +255,9 @@ describe("routing reads and writes", () => {
     const key = 888_001;
     const target = router.locate(key);
     const db = shardDb[target.shard] as Knex;
-    await db("shardkit_ownership")
-      .where({ kind: "range", range_start: target.range.start })
-      .update({ state: "frozen" });
-    try {
-      await router.unsafeWriteWithoutFence(key, (trx) => trx("users").insert(user(key)));
-    } finally {
-      await db("shardkit_ownership")
-        .where({ kind: "range", range_start: target.range.start })
-        .update({ state: "serving" });
-    }
+    await whileFrozen(key, () =>
+      router.unsafeWriteWithoutFence(key, (trx) => trx("users").insert(user(key))),
+    );
     expect(await whereIs("users", "user_id", key)).toEqual([target.shard]);
     await db("users").where({ user_id: key }).delete();
   });

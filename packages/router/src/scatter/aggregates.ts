@@ -20,29 +20,17 @@ export interface ShardAggregate {
 
 /** Expands the caller's aggregates into what each shard computes. */
 export function shardAggregates(specs: Readonly<Record<string, AggregateSpec>>): ShardAggregate[] {
-  const out: ShardAggregate[] = [];
-  for (const [alias, spec] of Object.entries(specs)) {
-    switch (spec.fn) {
-      case "count":
-        out.push({ alias, sql: "COUNT", column: spec.column });
-        break;
-      case "sum":
-        out.push({ alias, sql: "SUM", column: spec.column });
-        break;
-      case "min":
-        out.push({ alias, sql: "MIN", column: spec.column });
-        break;
-      case "max":
-        out.push({ alias, sql: "MAX", column: spec.column });
-        break;
-      case "avg":
-        out.push({ alias: `__shardkit_avg_sum_${alias}`, sql: "SUM", column: spec.column });
-        out.push({ alias: `__shardkit_avg_count_${alias}`, sql: "COUNT", column: spec.column });
-        break;
-    }
-  }
-  return out;
+  return Object.entries(specs).flatMap(([alias, spec]): ShardAggregate[] =>
+    spec.fn === "avg"
+      ? [
+          { alias: `__shardkit_avg_sum_${alias}`, sql: "SUM", column: spec.column },
+          { alias: `__shardkit_avg_count_${alias}`, sql: "COUNT", column: spec.column },
+        ]
+      : [{ alias, sql: SHARD_SQL[spec.fn], column: spec.column }],
+  );
 }
+
+const SHARD_SQL = { count: "COUNT", sum: "SUM", min: "MIN", max: "MAX" } as const;
 
 function num(v: unknown): number | null {
   if (v === null || v === undefined) return null;
