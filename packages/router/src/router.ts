@@ -3,7 +3,6 @@ import {
   canonicalKeyBytes,
   credentialResolver,
   DirectoryClient,
-  type DirectoryMap,
   type DirectoryStore,
   FENCE_ERRNO,
   formatKeyRange,
@@ -13,11 +12,10 @@ import {
   parseKeyRange,
   rangesOverlap,
   ShardkitError,
-  type ShardRecord,
 } from "@shardkit/directory";
-import knexFactory, { type Knex } from "knex";
-import mysql from "mysql2/promise";
-import { createShardKnex, FENCE_PARAM, type FenceParams } from "./knex/fenced-mysql-client.js";
+import type { Knex } from "knex";
+import type mysql from "mysql2/promise";
+import { FENCE_PARAM, type FenceParams } from "./knex/fenced-mysql-client.js";
 import { RouterError, ScatterError, type ShardFailure } from "./router-errors.js";
 import {
   type AggregateSpec,
@@ -32,6 +30,7 @@ import {
   stripHelpers,
   weightAlias,
 } from "./scatter/row-order.js";
+import { type ShardConnections, ShardPools } from "./shard-pools.js";
 
 /** Options for {@link createRouter}. */
 export interface RouterOptions {
@@ -141,10 +140,7 @@ export class Router {
   readonly directory: DirectoryClient;
   readonly #ownsClient: boolean;
   readonly #ownsStore: boolean;
-  readonly #credentials: CredentialResolver;
-  readonly #pools = new Map<string, { knex: Knex; location: string }>();
-  readonly #statementPools = new Map<string, { pool: mysql.Pool; location: string }>();
-  readonly #pool: { min: number; max: number };
+  readonly #pools: ShardPools;
   readonly #deadlineMs: number;
   readonly #blockSize: number;
   readonly #sequences = new Map<string, { next: number; end: number; pending?: Promise<void> }>();
@@ -161,11 +157,13 @@ export class Router {
     this.directory = client;
     this.#ownsClient = owns;
     this.#ownsStore = owns && typeof options.directory === "string";
-    this.#credentials = credentials;
-    this.#pool = { min: options.pool?.min ?? 0, max: options.pool?.max ?? 10 };
+    this.#pools = new ShardPools(credentials, {
+      min: options.pool?.min ?? 0,
+      max: options.pool?.max ?? 10,
+    });
     this.#deadlineMs = options.writeDeadlineMs ?? 5000;
     this.#blockSize = options.idBlockSize ?? 1000;
-    this.#unsubscribe = client.subscribe((map) => void this.#closeDeparted(map));
+    this.#unsubscribe = client.subscribe((map) => void this.#pools.follow(map));
   }
 
   /** Where `key` lives: its keyspace id, the owning range (or pin) and the shard. */
@@ -199,27 +197,17 @@ export class Router {
     };
   }
 
-  /** knex bound to the shard that owns `key`, for reads: any knex query builder works as usual. */
+  /**
+   * knex bound to the shard that owns `key`, for reads: any knex query builder works as
+   * usual. Its sessions are READ ONLY; writes go through {@link write} or {@link writeOne}.
+   */
   read(key: unknown, options: KeyOptions = {}): Knex {
-    return this.shardKnex(this.locate(key, options).shard);
+    return this.readShard(this.locate(key, options).shard);
   }
 
-  /** knex bound to one shard by name. */
-  shardKnex(shard: string): Knex {
-    this.#assertOpen();
-    const record = this.directory.map.shard(shard);
-    if (!record) {
-      throw new RouterError("NO_OWNER", `unknown shard ${shard}; see shardkit shard list`, {
-        shard,
-      });
-    }
-    const location = locationOf(record);
-    const existing = this.#pools.get(shard);
-    if (existing && existing.location === location) return existing.knex;
-    if (existing) void existing.knex.destroy();
-    const knex = this.#open(record);
-    this.#pools.set(shard, { knex, location });
-    return knex;
+  /** Read-only knex bound to one shard by name. */
+  readShard(shard: string): Knex {
+    return this.#connections(shard).reader;
   }
 
   /**
@@ -254,8 +242,9 @@ export class Router {
   ): Promise<mysql.ResultSetHeader> {
     return this.#retryFenced([key], options, async ([target]) => {
       const t = target as KeyTarget;
-      const { sql, bindings } = build(this.shardKnex(t.shard)).toSQL().toNative();
-      const conn = await this.#statementPool(t.shard).getConnection();
+      const shard = this.#connections(t.shard);
+      const { sql, bindings } = build(shard.writer).toSQL().toNative();
+      const conn = await shard.statements.getConnection();
       try {
         // One round trip. MySQL stops at the first failing statement, so a refused fence
         // (which rolls back) never runs the write, and a failed write never commits.
@@ -282,7 +271,7 @@ export class Router {
   ): Promise<T> {
     const target = this.locate(key, options);
     try {
-      return await this.shardKnex(target.shard).transaction(async (trx) => fn(trx));
+      return await this.#connections(target.shard).writer.transaction(async (trx) => fn(trx));
     } catch (error) {
       throw this.#wrap(error, target);
     }
@@ -313,7 +302,7 @@ export class Router {
     }
     const results = await Promise.all(
       [...byShard].map(async ([shard, shardKeys]) => {
-        const knex = this.shardKnex(shard);
+        const knex = this.readShard(shard);
         try {
           return (await build(
             knex(table).whereIn(def.keyColumn, shardKeys as readonly Knex.Value[]),
@@ -472,12 +461,7 @@ export class Router {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.knex.destroy()));
-    const statementPools = [...this.#statementPools.values()];
-    this.#statementPools.clear();
-    await Promise.all(statementPools.map((p) => p.pool.end()));
+    await this.#pools.closeAll();
     if (this.#ownsClient) {
       await this.directory.close();
       if (this.#ownsStore) await this.directory.store.close();
@@ -560,26 +544,15 @@ export class Router {
     });
   }
 
-  /** A mysql2 pool allowing multiple statements, used only for the statements writeOne composes. */
-  #statementPool(shard: string): mysql.Pool {
-    const record = this.directory.map.shard(shard) as ShardRecord;
-    const location = locationOf(record);
-    const existing = this.#statementPools.get(shard);
-    if (existing && existing.location === location) return existing.pool;
-    if (existing) void existing.pool.end();
-    const pool = mysql.createPool({
-      host: record.host,
-      port: record.port,
-      user: record.user,
-      password: this.#credentials(record.name),
-      database: record.database,
-      multipleStatements: true,
-      supportBigNumbers: true,
-      connectionLimit: this.#pool.max,
-      maxIdle: this.#pool.max,
-    });
-    this.#statementPools.set(shard, { pool, location });
-    return pool;
+  #connections(shard: string): ShardConnections {
+    this.#assertOpen();
+    const record = this.directory.map.shard(shard);
+    if (!record) {
+      throw new RouterError("NO_OWNER", `unknown shard ${shard}; see shardkit shard list`, {
+        shard,
+      });
+    }
+    return this.#pools.get(record);
   }
 
   async #fenced<T>(
@@ -587,7 +560,7 @@ export class Router {
     targets: readonly KeyTarget[],
     fn: (trx: Knex.Transaction) => Promise<T> | T,
   ): Promise<T> {
-    const knex = this.shardKnex(shard);
+    const knex = this.#connections(shard).writer;
     const [first, ...rest] = targets as [KeyTarget, ...KeyTarget[]];
     return knex.transaction(
       async (trx) => {
@@ -613,7 +586,7 @@ export class Router {
     failed: ShardFailure[],
     run: (shard: string, knex: Knex) => Promise<R>,
   ): Promise<R[]> {
-    const settled = await Promise.allSettled(shards.map((s) => run(s, this.shardKnex(s))));
+    const settled = await Promise.allSettled(shards.map((s) => run(s, this.readShard(s))));
     const out: R[] = [];
     settled.forEach((res, i) => {
       if (res.status === "fulfilled") out.push(res.value);
@@ -624,40 +597,6 @@ export class Router {
         });
     });
     return out;
-  }
-
-  #open(shard: ShardRecord): Knex {
-    return createShardKnex(
-      {
-        connection: {
-          host: shard.host,
-          port: shard.port,
-          user: shard.user,
-          password: this.#credentials(shard.name),
-          database: shard.database,
-          supportBigNumbers: true,
-        },
-        pool: { min: this.#pool.min, max: this.#pool.max },
-      },
-      knexFactory,
-    );
-  }
-
-  async #closeDeparted(map: DirectoryMap): Promise<void> {
-    for (const [name, pool] of this.#pools) {
-      const record = map.shard(name);
-      if (!record || locationOf(record) !== pool.location) {
-        this.#pools.delete(name);
-        await pool.knex.destroy().catch(() => undefined);
-      }
-    }
-    for (const [name, entry] of this.#statementPools) {
-      const record = map.shard(name);
-      if (!record || locationOf(record) !== entry.location) {
-        this.#statementPools.delete(name);
-        await entry.pool.end().catch(() => undefined);
-      }
-    }
   }
 
   #wrap(error: unknown, target: KeyTarget): Error {
@@ -691,11 +630,6 @@ export class Router {
         "the router is closed; create a new one with createRouter()",
       );
   }
-}
-
-/** Where a shard's pool points; a change means the pool must be reopened. */
-function locationOf(shard: ShardRecord): string {
-  return `${shard.user}@${shard.host}:${shard.port}/${shard.database}`;
 }
 
 function isFenceError(error: unknown): boolean {

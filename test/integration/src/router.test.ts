@@ -253,6 +253,14 @@ describe("routing reads and writes", () => {
 
   it("has no unfenced write path except the one named unsafe", async () => {
     const key = 888_001;
+    // The knex handed out for reads runs READ ONLY sessions.
+    await expect(router.read(key)("users").insert(user(key))).rejects.toMatchObject({
+      code: "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION",
+    });
+    await expect(
+      router.readShard("s1").transaction((trx) => trx("users").insert(user(key))),
+    ).rejects.toMatchObject({ code: "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION" });
+    expect(await whereIs("users", "user_id", key)).toEqual([]);
     const target = router.locate(key);
     const db = shardDb[target.shard] as Knex;
     await whileFrozen(key, () =>

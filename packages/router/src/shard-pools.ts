@@ -1,0 +1,138 @@
+import type { CredentialResolver, DirectoryMap, ShardRecord } from "@shardkit/directory";
+import knexFactory, { type Knex } from "knex";
+import mysql from "mysql2/promise";
+import { createShardKnex } from "./knex/fenced-mysql-client.js";
+
+/** Pool sizes per shard. */
+export interface PoolSize {
+  readonly min: number;
+  readonly max: number;
+}
+
+/**
+ * The connections of one shard, each opened on first use:
+ * - `reader`: knex whose sessions are READ ONLY, handed to callers for reads, so that it
+ *   cannot become an unfenced write path;
+ * - `writer`: knex for fenced transactions (and the one path named unsafe);
+ * - `statements`: a mysql2 pool that allows multiple statements, only for the statements
+ *   the router composes itself (fence, one write, COMMIT in one round trip).
+ */
+export class ShardConnections {
+  readonly location: string;
+  #reader: Knex | undefined;
+  #writer: Knex | undefined;
+  #statements: mysql.Pool | undefined;
+
+  constructor(
+    readonly shard: ShardRecord,
+    private readonly password: string,
+    private readonly size: PoolSize,
+  ) {
+    this.location = locationOf(shard);
+  }
+
+  get reader(): Knex {
+    this.#reader ??= this.#knex(true);
+    return this.#reader;
+  }
+
+  get writer(): Knex {
+    this.#writer ??= this.#knex(false);
+    return this.#writer;
+  }
+
+  get statements(): mysql.Pool {
+    this.#statements ??= mysql.createPool({
+      ...this.#connection(),
+      multipleStatements: true,
+      connectionLimit: this.size.max,
+      maxIdle: this.size.max,
+    });
+    return this.#statements;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([
+      this.#reader?.destroy(),
+      this.#writer?.destroy(),
+      this.#statements?.end(),
+    ]).catch(() => undefined);
+  }
+
+  #connection() {
+    const s = this.shard;
+    return {
+      host: s.host,
+      port: s.port,
+      user: s.user,
+      password: this.password,
+      database: s.database,
+      supportBigNumbers: true,
+    };
+  }
+
+  #knex(readOnly: boolean): Knex {
+    return createShardKnex(
+      {
+        connection: this.#connection(),
+        pool: {
+          min: this.size.min,
+          max: this.size.max,
+          ...(readOnly
+            ? {
+                afterCreate: (
+                  conn: { query(sql: string, cb: (err: Error | null) => void): void },
+                  done: (err: Error | null, conn: unknown) => void,
+                ) => conn.query("SET SESSION TRANSACTION READ ONLY", (err) => done(err, conn)),
+              }
+            : {}),
+        },
+      },
+      knexFactory,
+    );
+  }
+}
+
+/** Every shard's connections, reopened when a shard's location changes and closed when it leaves. */
+export class ShardPools {
+  readonly #byShard = new Map<string, ShardConnections>();
+
+  constructor(
+    private readonly credentials: CredentialResolver,
+    private readonly size: PoolSize,
+  ) {}
+
+  /** The connections of `shard`, as the directory describes it now. */
+  get(shard: ShardRecord): ShardConnections {
+    const existing = this.#byShard.get(shard.name);
+    if (existing && existing.location === locationOf(shard)) return existing;
+    if (existing) void existing.close();
+    const fresh = new ShardConnections(shard, this.credentials(shard.name), this.size);
+    this.#byShard.set(shard.name, fresh);
+    return fresh;
+  }
+
+  /** Closes the connections of shards that left the directory or moved. */
+  async follow(map: DirectoryMap): Promise<void> {
+    const gone: ShardConnections[] = [];
+    for (const [name, c] of this.#byShard) {
+      const record = map.shard(name);
+      if (!record || locationOf(record) !== c.location) {
+        this.#byShard.delete(name);
+        gone.push(c);
+      }
+    }
+    await Promise.all(gone.map((c) => c.close()));
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#byShard.values()];
+    this.#byShard.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+}
+
+/** Where a shard's pools point; a change means they must be reopened. */
+function locationOf(shard: ShardRecord): string {
+  return `${shard.user}@${shard.host}:${shard.port}/${shard.database}`;
+}
