@@ -75,6 +75,14 @@ export class ShardConnections {
     return createShardKnex(
       {
         connection: this.#connection(),
+        // Failures reach the caller as rejected promises; knex's own console output would
+        // only repeat them.
+        log: {
+          warn: () => undefined,
+          error: () => undefined,
+          deprecate: () => undefined,
+          debug: () => undefined,
+        },
         pool: {
           min: this.size.min,
           max: this.size.max,

@@ -526,6 +526,43 @@ describe("routers in other processes", () => {
 });
 
 describe("errors", () => {
+  it("says SHARD_UNAVAILABLE, naming the shard and range, when a shard's server is down", async () => {
+    const doomed = await startFleet({ servers: 1 });
+    const [a] = fleet.servers;
+    const url = await a?.createDatabase("dir_down");
+    const s = new MysqlDirectoryStore({ directory: url ?? "" });
+    let r: Router | undefined;
+    try {
+      await s.init();
+      await s.addShard({ name: "up", ...parseMysqlUrl((await a?.createDatabase("up")) ?? "") });
+      await s.addShard({
+        name: "down",
+        ...parseMysqlUrl((await doomed.servers[0]?.createDatabase("down")) ?? ""),
+      });
+      await s.layoutEven(2);
+      r = await createRouter({ directory: s, pollIntervalMs: 0, heartbeatId: false });
+      await doomed.stop();
+      const key = [...Array(100).keys()].find((k) => r?.locate(k).shard === "down") as number;
+      const error = (await r
+        .write(key, (trx) => trx.raw("SELECT 1"))
+        .catch((e: unknown) => e)) as RouterError;
+      expect(error).toBeInstanceOf(RouterError);
+      expect(error.code).toBe("SHARD_UNAVAILABLE");
+      expect(error.shard).toBe("down");
+      expect(error.range).toBe(r.locate(key).range.start === 0 ? "-80" : "80-");
+      const scatter = (await r
+        .scatter({ query: (k) => k.select(k.raw("1 AS one")) })
+        .catch((e: unknown) => e)) as ScatterError;
+      expect(scatter.failures.map((f) => [f.shard, (f.error as RouterError).code])).toEqual([
+        ["down", "SHARD_UNAVAILABLE"],
+      ]);
+    } finally {
+      await r?.close();
+      await s.close();
+      await doomed.stop();
+    }
+  });
+
   it("says NO_OWNER when no layout exists", async () => {
     const [a] = fleet.servers;
     const url = await a?.createDatabase("empty_dir");
