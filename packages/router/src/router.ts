@@ -25,6 +25,7 @@ import {
 } from "./scatter/aggregates.js";
 import {
   mergeSorted,
+  mergeSortedArrays,
   type OrderTerm,
   rowComparator,
   stripHelpers,
@@ -352,8 +353,11 @@ export class Router {
       rows = rows.slice(offset, limit === undefined ? undefined : offset + limit);
     } else if (options.orderBy && options.orderBy.length > 0) {
       const terms = options.orderBy;
-      const iterators: AsyncIterator<Record<string, unknown>>[] = [];
-      await this.#eachShard(shards, failed, async (shard, knex) => {
+      const compare = rowComparator(terms);
+      // Bounded pages are fetched whole (at most limit + offset rows a shard) and merged in
+      // memory; larger or unbounded ones stream, one pending row per shard.
+      const buffered = perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT;
+      const sources = await this.#eachShard(shards, failed, async (shard, knex) => {
         const qb = options.query(knex, shard);
         const text = await this.#needsWeight(
           knex,
@@ -366,48 +370,38 @@ export class Router {
           qb.orderBy(t.column, t.order ?? "asc");
         });
         if (perShardLimit !== undefined) qb.limit(perShardLimit);
-        if (perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT) {
-          // Bounded by LIMIT: fetch each shard's rows whole (at most limit + offset each)
-          // and merge those; cheaper than a stream per shard for small pages.
-          iterators.push(
-            ((await qb) as Record<string, unknown>[])[
-              Symbol.iterator
-            ]() as unknown as AsyncIterator<Record<string, unknown>>,
-          );
-          return [];
-        }
-        const stream = qb.stream();
-        const it = stream[Symbol.asyncIterator]() as AsyncIterator<Record<string, unknown>>;
+        if (buffered) return (await qb) as Record<string, unknown>[];
+        const it = qb.stream()[Symbol.asyncIterator]() as AsyncIterator<Record<string, unknown>>;
         // Fail now, not mid-merge, when the shard cannot run the query at all.
-        const first = await it.next();
-        let pending: IteratorResult<Record<string, unknown>> | undefined = first;
-        iterators.push({
+        let pending: IteratorResult<Record<string, unknown>> | undefined = await it.next();
+        return {
           next: async () => {
-            if (pending) {
-              const p = pending;
-              pending = undefined;
-              return p;
-            }
-            return it.next();
+            const p = pending;
+            pending = undefined;
+            return p ?? it.next();
           },
-        });
-        return [];
+        } as AsyncIterator<Record<string, unknown>>;
       });
-      rows = [];
-      try {
-        for await (const row of mergeSorted(iterators, rowComparator(terms), offset, limit))
-          rows.push(stripHelpers(row));
-      } finally {
-        // Read what each shard still sends (at most limit + offset rows, by its LIMIT) so
-        // every connection goes back to its pool idle.
-        await Promise.all(
-          iterators.map(async (it) => {
-            for (let r = await it.next(); !r.done; r = await it.next()) {
-              // discard
-            }
-          }),
-        ).catch(() => undefined);
+      if (buffered) {
+        rows = mergeSortedArrays(sources as Record<string, unknown>[][], compare, offset, limit);
+      } else {
+        const iterators = sources as AsyncIterator<Record<string, unknown>>[];
+        rows = [];
+        try {
+          for await (const row of mergeSorted(iterators, compare, offset, limit)) rows.push(row);
+        } finally {
+          // Read what each shard still sends (at most limit + offset rows, by its LIMIT) so
+          // every connection goes back to its pool idle.
+          await Promise.all(
+            iterators.map(async (it) => {
+              for (let r = await it.next(); !r.done; r = await it.next()) {
+                // discard
+              }
+            }),
+          ).catch(() => undefined);
+        }
       }
+      rows = rows.map(stripHelpers);
     } else {
       const parts = await this.#eachShard(shards, failed, async (shard, knex) => {
         const qb = options.query(knex, shard);

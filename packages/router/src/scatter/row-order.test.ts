@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   compareValues,
   mergeSorted,
+  mergeSortedArrays,
   rowComparator,
   stripHelpers,
   weightAlias,
@@ -67,6 +68,7 @@ describe("mergeSorted", () => {
         .sort((a, b) => a - b)
         .slice(offset, offset + limit);
       expect(merged).toEqual(expected);
+      expect(mergeSortedArrays(sources, (a, b) => a - b, offset, limit)).toEqual(expected);
       // One row per source ahead of what was emitted: memory stays bounded by the sources.
       expect(pulled.n).toBeLessThanOrEqual(
         Math.min(sources.flat().length, offset + merged.length + k),

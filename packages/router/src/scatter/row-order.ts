@@ -65,6 +65,80 @@ export function stripHelpers<T extends Record<string, unknown>>(row: T): T {
   return row;
 }
 
+/** A binary min-heap of one pending row per source; ties go to the lower source index. */
+class SourceHeap<T> {
+  readonly #items: { row: T; src: number }[] = [];
+  readonly #compare: (a: T, b: T) => number;
+
+  constructor(compare: (a: T, b: T) => number) {
+    this.#compare = compare;
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  get top(): { row: T; src: number } | undefined {
+    return this.#items[0];
+  }
+
+  push(row: T, src: number): void {
+    this.#items.push({ row, src });
+    this.#up(this.#items.length - 1);
+  }
+
+  /** Replaces the top with the next row of the same source, or drops it when that source is done. */
+  advance(next: { done?: boolean; value?: T }): void {
+    const items = this.#items;
+    const top = items[0] as { row: T; src: number };
+    if (next.done) {
+      const last = items.pop() as { row: T; src: number };
+      if (items.length === 0) return;
+      items[0] = last;
+    } else {
+      items[0] = { row: next.value as T, src: top.src };
+    }
+    this.#down(0);
+  }
+
+  #less(i: number, j: number): boolean {
+    const a = this.#items[i] as { row: T; src: number };
+    const b = this.#items[j] as { row: T; src: number };
+    const c = this.#compare(a.row, b.row);
+    return c < 0 || (c === 0 && a.src < b.src);
+  }
+
+  #swap(i: number, j: number): void {
+    const items = this.#items;
+    const t = items[i] as { row: T; src: number };
+    items[i] = items[j] as { row: T; src: number };
+    items[j] = t;
+  }
+
+  #up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(i, p)) return;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #down(i: number): void {
+    const n = this.#items.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.#less(l, m)) m = l;
+      if (r < n && this.#less(r, m)) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+}
+
 /**
  * Merges sorted async streams into one sorted stream (a k-way merge over a binary heap),
  * skipping `offset` rows and stopping after `limit`. Holds one row per source at a time.
@@ -75,64 +149,46 @@ export async function* mergeSorted<T>(
   offset = 0,
   limit = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<T> {
-  const heap: { row: T; src: number }[] = [];
-  const less = (i: number, j: number) => {
-    const c = compare((heap[i] as { row: T }).row, (heap[j] as { row: T }).row);
-    return (
-      c < 0 || (c === 0 && (heap[i] as { src: number }).src < (heap[j] as { src: number }).src)
-    );
-  };
-  const swap = (i: number, j: number) => {
-    const t = heap[i] as { row: T; src: number };
-    heap[i] = heap[j] as { row: T; src: number };
-    heap[j] = t;
-  };
-  const up = (i: number) => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(i, p)) break;
-      swap(i, p);
-      i = p;
-    }
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heap.length && less(l, m)) m = l;
-      if (r < heap.length && less(r, m)) m = r;
-      if (m === i) return;
-      swap(i, m);
-      i = m;
-    }
-  };
+  const heap = new SourceHeap(compare);
   const firsts = await Promise.all(sources.map((s) => s.next()));
   firsts.forEach((res, src) => {
-    if (!res.done) {
-      heap.push({ row: res.value, src });
-      up(heap.length - 1);
-    }
+    if (!res.done) heap.push(res.value, src);
   });
   let skipped = 0;
   let emitted = 0;
-  while (heap.length > 0 && emitted < limit) {
-    const top = heap[0] as { row: T; src: number };
+  while (heap.size > 0 && emitted < limit) {
+    const top = heap.top as { row: T; src: number };
     if (skipped < offset) skipped++;
     else {
       yield top.row;
       emitted++;
     }
-    const next = await (sources[top.src] as AsyncIterator<T>).next();
-    if (next.done) {
-      const last = heap.pop() as { row: T; src: number };
-      if (heap.length > 0) {
-        heap[0] = last;
-        down(0);
-      }
-    } else {
-      heap[0] = { row: next.value, src: top.src };
-      down(0);
-    }
+    heap.advance(await (sources[top.src] as AsyncIterator<T>).next());
   }
+}
+
+/** The same merge over rows already fetched: no awaits per row, for pages held in memory. */
+export function mergeSortedArrays<T>(
+  sources: readonly (readonly T[])[],
+  compare: (a: T, b: T) => number,
+  offset = 0,
+  limit = Number.POSITIVE_INFINITY,
+): T[] {
+  const heap = new SourceHeap(compare);
+  const positions = sources.map(() => 1);
+  sources.forEach((rows, src) => {
+    if (rows.length > 0) heap.push(rows[0] as T, src);
+  });
+  const out: T[] = [];
+  let skipped = 0;
+  while (heap.size > 0 && out.length < limit) {
+    const top = heap.top as { row: T; src: number };
+    if (skipped < offset) skipped++;
+    else out.push(top.row);
+    const rows = sources[top.src] as readonly T[];
+    const at = positions[top.src] as number;
+    positions[top.src] = at + 1;
+    heap.advance(at < rows.length ? { value: rows[at] as T } : { done: true });
+  }
+  return out;
 }
