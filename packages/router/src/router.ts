@@ -169,28 +169,7 @@ export class Router {
 
   /** Where `key` lives: its keyspace id, the owning range (or pin) and the shard. */
   locate(key: unknown, options: KeyOptions = {}): KeyTarget {
-    const map = this.directory.map;
-    let loc: KeyLocation;
-    try {
-      loc = map.lookup(key, options.table);
-    } catch (error) {
-      if (error instanceof ShardkitError && error.code === "NO_LAYOUT") {
-        throw new RouterError("NO_OWNER", `no shard owns any key yet: ${error.message}`, {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    if (!map.shard(loc.shard)) {
-      throw new RouterError(
-        "NO_OWNER",
-        `the directory names shard ${loc.shard} as owner, but it is not registered; run shardkit doctor`,
-        {
-          shard: loc.shard,
-          range: formatKeyRange(loc.range),
-        },
-      );
-    }
+    const loc = this.#owner(key, options);
     const bytes = Buffer.from(canonicalKeyBytes(key));
     return {
       ...loc,
@@ -203,7 +182,7 @@ export class Router {
    * usual. Its sessions are READ ONLY; writes go through {@link write} or {@link writeOne}.
    */
   read(key: unknown, options: KeyOptions = {}): Knex {
-    return this.readShard(this.locate(key, options).shard);
+    return this.readShard(this.#owner(key, options).shard);
   }
 
   /** Read-only knex bound to one shard by name. */
@@ -296,7 +275,7 @@ export class Router {
     }
     const byShard = new Map<string, unknown[]>();
     for (const k of keys) {
-      const shard = this.locate(k, { table }).shard;
+      const shard = this.#owner(k, { table }).shard;
       const list = byShard.get(shard) ?? [];
       list.push(k);
       byShard.set(shard, list);
@@ -536,6 +515,30 @@ export class Router {
       const type = known.get(c.replace(/^.*\./, "").toLowerCase());
       return type === undefined || TEXT_TYPES.has(type);
     });
+  }
+
+  /** Where `key` lives, without the fence parameters that only writes need. */
+  #owner(key: unknown, options: KeyOptions): KeyLocation {
+    const map = this.directory.map;
+    let loc: KeyLocation;
+    try {
+      loc = map.lookup(key, options.table);
+    } catch (error) {
+      if (error instanceof ShardkitError && error.code === "NO_LAYOUT") {
+        throw new RouterError("NO_OWNER", `no shard owns any key yet: ${error.message}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (!map.shard(loc.shard)) {
+      throw new RouterError(
+        "NO_OWNER",
+        `the directory names shard ${loc.shard} as owner, but it is not registered; run shardkit doctor`,
+        { shard: loc.shard, range: formatKeyRange(loc.range) },
+      );
+    }
+    return loc;
   }
 
   #connections(shard: string): ShardConnections {

@@ -113,7 +113,9 @@ export class ShardPools {
   /** The connections of `shard`, as the directory describes it now. */
   get(shard: ShardRecord): ShardConnections {
     const existing = this.#byShard.get(shard.name);
-    if (existing && existing.location === locationOf(shard)) return existing;
+    // The same record (one directory version) needs no comparison.
+    if (existing && (existing.shard === shard || existing.location === locationOf(shard)))
+      return existing;
     if (existing) void existing.close();
     const fresh = new ShardConnections(shard, this.credentials(shard.name), this.size);
     this.#byShard.set(shard.name, fresh);
