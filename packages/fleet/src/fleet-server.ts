@@ -3,19 +3,20 @@ import mysql from "mysql2/promise";
 
 /** One MySQL server of a fleet, with a fresh database of its own. */
 export interface FleetServer {
-  /** `s1`, `s2`, ... */
+  /** `s1`, `s2`, ... in the order the servers were asked for. */
   readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly user: string;
+  /** Empty on local servers and containers. */
   readonly password: string;
-  /** A fresh, empty database created for this caller. */
+  /** A fresh, empty database created for this caller on this server. */
   readonly database: string;
-  /** `mysql://user[:password]@host:port/database`. */
+  /** `mysql://user[:password]@host:port/database`, the password percent-encoded. */
   readonly url: string;
-  /** The same URL without the database. */
+  /** The same URL without the database path. */
   readonly adminUrl: string;
-  /** Creates another fresh database on this server (dropped at stop when the server outlives the fleet); returns its URL. */
+  /** Creates another fresh database on this server, dropped at stop(); returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
 }
 
@@ -27,52 +28,31 @@ export interface ServerAddress {
   readonly password: string;
 }
 
-/** Builds `mysql://user[:password]@host:port[/database]`. */
-export function serverUrl(a: ServerAddress, database = ""): string {
-  const auth = a.password
-    ? `${encodeURIComponent(a.user)}:${encodeURIComponent(a.password)}`
-    : encodeURIComponent(a.user);
-  return `mysql://${auth}@${a.host}:${a.port}${database ? `/${database}` : ""}`;
+/** Builds `mysql://user[:password]@host:port[/database]`, percent-encoding the credentials. */
+export function serverUrl(address: ServerAddress, database = ""): string {
+  const auth = address.password
+    ? `${encodeURIComponent(address.user)}:${encodeURIComponent(address.password)}`
+    : encodeURIComponent(address.user);
+  const host = address.host.includes(":") ? `[${address.host}]` : address.host;
+  return `mysql://${auth}@${host}:${address.port}${database ? `/${database}` : ""}`;
 }
 
-/** Runs statements on one short-lived connection. */
+/** A database name no other caller will pick: `sk_<prefix>_<12 hex digits>`, at most 48 characters. */
+export function newDatabaseName(prefix = "db"): string {
+  const safe = prefix.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 32) || "db";
+  return `sk_${safe}_${randomBytes(6).toString("hex")}`;
+}
+
+/** Runs statements in order on one short-lived connection. */
 export async function runSql(
-  a: ServerAddress,
+  address: ServerAddress,
   statements: readonly string[],
   connectTimeout = 5000,
 ): Promise<void> {
-  const conn = await mysql.createConnection({ ...a, connectTimeout });
+  const conn = await mysql.createConnection({ ...address, connectTimeout });
   try {
     for (const sql of statements) await conn.query(sql);
   } finally {
     await conn.end().catch(() => conn.destroy());
   }
-}
-
-/**
- * Wraps an address as a {@link FleetServer} with a fresh database; every database it creates
- * is recorded in `created` so a backend that does not own the server can drop them.
- */
-export async function makeFleetServer(
-  name: string,
-  address: ServerAddress,
-  created: { address: ServerAddress; database: string }[],
-): Promise<FleetServer> {
-  const createDatabase = async (prefix = "db"): Promise<string> => {
-    const safe = prefix.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 32);
-    const database = `sk_${safe}_${randomBytes(4).toString("hex")}`;
-    await runSql(address, [`CREATE DATABASE \`${database}\``]);
-    created.push({ address, database });
-    return serverUrl(address, database);
-  };
-  const url = await createDatabase(name);
-  const database = new URL(url).pathname.slice(1);
-  return {
-    name,
-    ...address,
-    database,
-    url,
-    adminUrl: serverUrl(address),
-    createDatabase,
-  };
 }

@@ -1,131 +1,223 @@
-import { defaultSearchPath, findMysqlBinaries } from "./binaries.js";
-import { containerRuntimeAvailable, startContainers } from "./container/container-backend.js";
-import { parseServerUrls } from "./env/env-backend.js";
-import { FleetError } from "./errors.js";
-import { type FleetServer, makeFleetServer, runSql, type ServerAddress } from "./fleet-server.js";
-import { startLocalServers, stopLocalServer } from "./local/local-backend.js";
-
-/** Ways the fleet can provide servers, tried in this order by default. */
-export const FLEET_BACKENDS = ["env", "local", "container"] as const;
-/** One of {@link FLEET_BACKENDS}. */
-export type FleetBackend = (typeof FLEET_BACKENDS)[number];
+import {
+  type BackendContext,
+  type BackendServers,
+  FLEET_BACKENDS,
+  type FleetBackend,
+  isFleetBackend,
+  type ServerBackend,
+} from "./backend.js";
+import { containerBackend } from "./container/container-backend.js";
+import { envBackend } from "./env/env-backend.js";
+import { describeError, FleetError, throwIfAborted } from "./errors.js";
+import {
+  type FleetServer,
+  newDatabaseName,
+  runSql,
+  type ServerAddress,
+  serverUrl,
+} from "./fleet-server.js";
+import { localBackend } from "./local/local-backend.js";
+import { sweepStale } from "./local/stale-sweep.js";
 
 /** Running servers and how to stop them. */
 export interface Fleet {
   /** Which backend provided the servers. */
   readonly backend: FleetBackend;
   readonly servers: readonly FleetServer[];
-  /** Stops every server this fleet started (or drops its databases on servers it did not start); idempotent. */
+  /**
+   * Stops the servers this fleet started, removing their directories, or on servers it did not
+   * start (env) drops every database it created. Idempotent; rejects with STOP_FAILED after trying all.
+   */
   stop(): Promise<void>;
+  /** The same as stop(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Options for {@link startFleet}. */
 export interface StartFleetOptions {
-  /** How many servers, at least 1. */
+  /** How many servers; a whole number of at least 1. */
   readonly servers: number;
-  /** Backends to try, in order. Default: env, local, container. */
+  /** Backends to try, in order. Default: `["env", "local", "container"]`. */
   readonly backends?: readonly FleetBackend[];
-  /** Folders searched for mariadbd/mysqld. Default: PATH, /usr/sbin, /usr/local/mysql/bin. */
+  /** Folders searched for mariadbd/mysqld. Default: the entries of PATH, /usr/sbin, /usr/local/mysql/bin. */
   readonly binarySearchPath?: readonly string[];
-  /** Extra server options for local servers and containers, e.g. `["--sync-binlog=1"]`. Default none. */
+  /** Extra options for local servers and containers, e.g. `["--sync-binlog=1"]`. Default: none. */
   readonly serverArgs?: readonly string[];
-  /** Environment to read SHARDKIT_MYSQL_URLS from. Default: process.env. */
+  /** Environment that SHARDKIT_MYSQL_URLS (and, for the default search path, PATH) is read from. Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Cancels the start: whatever was started is stopped and startFleet rejects with ABORTED. Default: none. */
+  readonly signal?: AbortSignal;
+}
+
+const BACKENDS: Record<FleetBackend, ServerBackend> = {
+  env: envBackend,
+  local: localBackend,
+  container: containerBackend,
+};
+
+function checkOptions(options: StartFleetOptions): readonly FleetBackend[] {
+  const count = options.servers;
+  if (!Number.isInteger(count) || count < 1) {
+    throw new FleetError(
+      "BAD_OPTIONS",
+      `cannot start ${count} servers: ask for a whole number of at least 1`,
+    );
+  }
+  const backends = options.backends ?? FLEET_BACKENDS;
+  const unknown = backends.filter((b) => !isFleetBackend(b));
+  if (backends.length === 0 || unknown.length > 0) {
+    throw new FleetError(
+      "BAD_OPTIONS",
+      `backends must list some of ${FLEET_BACKENDS.join(", ")}; got [${backends.join(", ")}]`,
+    );
+  }
+  return backends;
 }
 
 /**
  * Starts `servers` MySQL servers, each with a fresh database, from the first backend available:
- * SHARDKIT_MYSQL_URLS, local mariadbd/mysqld binaries, or containers.
+ * SHARDKIT_MYSQL_URLS, local mariadbd/mysqld, or containers.
  *
  * @example
  * await using fleet = await startFleet({ servers: 3 });
  * console.log(fleet.servers.map((s) => s.url));
  */
 export async function startFleet(options: StartFleetOptions): Promise<Fleet> {
-  const n = options.servers;
-  if (!Number.isInteger(n) || n < 1) {
-    throw new FleetError(
-      "BAD_OPTIONS",
-      `cannot start ${n} servers: ask for a whole number of at least 1`,
-    );
-  }
-  const env = options.env ?? process.env;
-  for (const backend of options.backends ?? FLEET_BACKENDS) {
-    if (backend === "env") {
-      const urls = env.SHARDKIT_MYSQL_URLS?.trim();
-      if (!urls) continue;
-      return startEnvFleet(parseServerUrls(urls), n);
+  const backends = checkOptions(options);
+  const context: BackendContext = {
+    env: options.env ?? process.env,
+    binarySearchPath: options.binarySearchPath,
+    serverArgs: options.serverArgs ?? [],
+    signal: options.signal,
+  };
+  throwIfAborted(context.signal, "startFleet");
+  // Directories of runs that were killed are swept whichever backend serves this time.
+  sweepStale();
+  const skipped: string[] = [];
+  for (const kind of backends) {
+    const probe = await BACKENDS[kind].probe(context);
+    throwIfAborted(context.signal, "startFleet");
+    if (!probe.available) {
+      skipped.push(`${kind}: ${probe.reason}`);
+      continue;
     }
-    if (backend === "local") {
-      const bin = findMysqlBinaries(options.binarySearchPath ?? defaultSearchPath(env));
-      if (!bin) continue;
-      const local = await startLocalServers(bin, n, options.serverArgs);
-      return assemble(
-        "local",
-        local.map((s) => s.address),
-        () => Promise.all(local.map(stopLocalServer)),
-        false,
-      );
-    }
-    if (backend === "container") {
-      if (!(await containerRuntimeAvailable())) continue;
-      const containers = await startContainers(n, options.serverArgs);
-      return assemble(
-        "container",
-        containers.map((c) => c.address),
-        () => Promise.all(containers.map((c) => c.stop())),
-        false,
-      );
-    }
+    return assemble(kind, await probe.start(options.servers), context.signal);
   }
   throw new FleetError(
     "NO_BACKEND",
-    "no MySQL server available: install MariaDB or MySQL (e.g. `apt-get install mariadb-server` or `brew install mysql`), start Docker, or set SHARDKIT_MYSQL_URLS=mysql://user:password@host:port to use running servers",
+    "no MySQL server to start or use. Install MariaDB or MySQL (e.g. `apt-get install mariadb-server` or `brew install mariadb`), " +
+      "start Docker, or set SHARDKIT_MYSQL_URLS=mysql://user:password@host:port (comma-separated) to use servers that already run. " +
+      `Tried ${skipped.join("; ")}.`,
   );
 }
 
-async function startEnvFleet(addresses: ServerAddress[], n: number): Promise<Fleet> {
-  // Fewer URLs than servers: reuse them round-robin; each FleetServer still gets its own database.
-  const picked = Array.from(
-    { length: n },
-    (_, i) => addresses[i % addresses.length] as ServerAddress,
-  );
-  return assemble("env", picked, async () => undefined, true);
+/** A database the fleet created, to drop at stop() when the server outlives the fleet. */
+interface CreatedDatabase {
+  readonly address: ServerAddress;
+  readonly database: string;
 }
 
 async function assemble(
   backend: FleetBackend,
-  addresses: readonly ServerAddress[],
-  stopServers: () => Promise<unknown>,
-  dropDatabases: boolean,
+  provided: BackendServers,
+  signal: AbortSignal | undefined,
 ): Promise<Fleet> {
-  const created: { address: ServerAddress; database: string }[] = [];
+  const created: CreatedDatabase[] = [];
+  const creating = new Set<Promise<unknown>>();
   let stopping: Promise<void> | undefined;
+
+  const createDatabase = async (address: ServerAddress, prefix?: string): Promise<string> => {
+    if (stopping) {
+      throw new FleetError(
+        "STOPPED",
+        "this fleet was stopped: start a new one to create databases",
+      );
+    }
+    const database = newDatabaseName(prefix);
+    const done = runSql(address, [`CREATE DATABASE \`${database}\``]);
+    creating.add(done);
+    try {
+      await done;
+    } catch (error) {
+      throw new FleetError(
+        "CREATE_FAILED",
+        `could not create database ${database} on ${serverUrl(address)}: ${describeError(error)}`,
+        { cause: error },
+      );
+    } finally {
+      creating.delete(done);
+    }
+    created.push({ address, database });
+    return serverUrl(address, database);
+  };
+
+  const stopNow = async (): Promise<void> => {
+    // A database still being created when stop() is called must be dropped too.
+    await Promise.allSettled([...creating]);
+    const failures: string[] = [];
+    if (provided.shared) {
+      const dropped = await Promise.allSettled(
+        created.map((c) =>
+          // A session holding a table open would make DROP wait for its lock indefinitely.
+          runSql(c.address, [
+            "SET SESSION lock_wait_timeout = 10",
+            `DROP DATABASE IF EXISTS \`${c.database}\``,
+          ]),
+        ),
+      );
+      dropped.forEach((r, i) => {
+        if (r.status === "rejected") {
+          failures.push(
+            `could not drop database ${created[i]?.database}: ${describeError(r.reason)}`,
+          );
+        }
+      });
+    }
+    try {
+      await provided.release();
+    } catch (error) {
+      failures.push(`could not stop the ${backend} servers: ${describeError(error)}`);
+    }
+    if (failures.length > 0) throw new FleetError("STOP_FAILED", failures.join("; "));
+  };
   const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (dropDatabases) {
-        await Promise.all(
-          created.map((c) =>
-            runSql(c.address, [`DROP DATABASE IF EXISTS \`${c.database}\``]).catch(() => undefined),
-          ),
-        );
-      }
-      await stopServers();
-    })();
+    stopping ??= stopNow();
     return stopping;
   };
+
   try {
     const servers = await Promise.all(
-      addresses.map((a, i) => makeFleetServer(`s${i + 1}`, a, created)),
+      provided.addresses.map(async (address, i): Promise<FleetServer> => {
+        const url = await createDatabase(address, `s${i + 1}`);
+        return Object.freeze({
+          name: `s${i + 1}`,
+          host: address.host,
+          port: address.port,
+          user: address.user,
+          password: address.password,
+          database: new URL(url).pathname.slice(1),
+          url,
+          adminUrl: serverUrl(address),
+          createDatabase: (prefix?: string) => createDatabase(address, prefix),
+        });
+      }),
     );
-    return { backend, servers, stop, [Symbol.asyncDispose]: stop };
+    throwIfAborted(signal, "startFleet");
+    return Object.freeze({
+      backend,
+      servers: Object.freeze(servers),
+      stop,
+      [Symbol.asyncDispose]: stop,
+    });
   } catch (error) {
-    await stop();
+    await stop().catch(() => undefined);
+    if (error instanceof FleetError && error.code !== "CREATE_FAILED") throw error;
     throw new FleetError(
       "START_FAILED",
-      `could not prepare the ${backend} servers: ${(error as Error).message}`,
-      { cause: error },
+      `could not prepare the ${backend} servers: ${describeError(error)}`,
+      {
+        cause: error,
+      },
     );
   }
 }

@@ -1,11 +1,14 @@
-export { defaultSearchPath, findMysqlBinaries, type MysqlBinaries } from "./binaries.js";
-export { FLEET_ERROR_CODES, FleetError, type FleetErrorCode } from "./errors.js";
 export {
   FLEET_BACKENDS,
-  type Fleet,
   type FleetBackend,
-  type StartFleetOptions,
-  startFleet,
-} from "./fleet.js";
-export type { FleetServer } from "./fleet-server.js";
-export { fleetRoot, sweepStale } from "./local/local-backend.js";
+} from "./backend.js";
+export { MYSQL_URLS_VARIABLE, parseServerUrls } from "./env/env-backend.js";
+export { FLEET_ERROR_CODES, FleetError, type FleetErrorCode } from "./errors.js";
+export { type Fleet, type StartFleetOptions, startFleet } from "./fleet.js";
+export type { FleetServer, ServerAddress } from "./fleet-server.js";
+export {
+  defaultSearchPath,
+  findMysqlBinaries,
+  type MysqlBinaries,
+} from "./local/mysql-binaries.js";
+export { fleetRoot, sweepStale } from "./local/stale-sweep.js";

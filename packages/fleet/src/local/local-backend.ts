@@ -1,293 +1,447 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { basename, dirname, join } from "node:path";
 import mysql from "mysql2/promise";
-import type { MysqlBinaries } from "../binaries.js";
-import { FleetError } from "../errors.js";
+import type { BackendContext, BackendServers, ServerBackend } from "../backend.js";
+import { describeError, FleetError, throwIfAborted } from "../errors.js";
 import type { ServerAddress } from "../fleet-server.js";
+import { disown, type OwnedDir, own } from "./exit-cleanup.js";
+import {
+  defaultSearchPath,
+  findMysqlBinaries,
+  type MysqlBinaries,
+  serverVersion,
+} from "./mysql-binaries.js";
+import { signalQuietly } from "./processes.js";
+import { createServerDir, fleetRoot } from "./stale-sweep.js";
 
-const run = promisify(execFile);
+/** How long a server may take from spawn to answering `SELECT 1`. */
+const READY_TIMEOUT_MS = 30_000;
+/** How long a server may take to stop after SIGTERM before it gets SIGKILL. */
+const STOP_TIMEOUT_MS = 10_000;
+/** Attempts at binding a port another process may take between our probe and the server's bind. */
+const PORT_ATTEMPTS = 3;
+/** Unix socket paths longer than this do not fit in sockaddr_un on every platform. */
+const MAX_SOCKET_PATH = 100;
 
-/** The folder holding every local server's directory; each is named `<owner pid>-<random>-<n>`. */
-export function fleetRoot(): string {
-  return join(tmpdir(), "shardkit-fleet");
-}
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 
-/** A local server this process started. */
-export interface LocalServer {
+/** A server this process started, and the directory holding its datadir, socket and logs. */
+interface LocalServer {
   readonly address: ServerAddress;
   readonly dir: string;
   readonly child: ChildProcess;
+  readonly owned: OwnedDir;
 }
 
-// Servers of this process, killed by the signal and exit handlers if stop() never runs.
-const live = new Set<LocalServer>();
-let handlersInstalled = false;
+/** Where one server keeps its files. */
+interface ServerPaths {
+  readonly dir: string;
+  readonly datadir: string;
+  readonly tmp: string;
+  readonly socket: string;
+  readonly pidFile: string;
+}
 
-function killProcess(child: ChildProcess): void {
+function pathsOf(dir: string): ServerPaths {
+  return {
+    dir,
+    datadir: join(dir, "data"),
+    tmp: join(dir, "tmp"),
+    socket: join(dir, "s.sock"),
+    pidFile: join(dir, "mysqld.pid"),
+  };
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split("\n").slice(-n).join(" | ");
+}
+
+function logTail(file: string, n = 8): string {
   try {
-    if (child.pid && child.exitCode === null && child.signalCode === null)
-      process.kill(child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-function killNow(server: LocalServer): void {
-  killProcess(server.child);
-  rmSync(server.dir, { recursive: true, force: true });
-}
-
-function installHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on("exit", () => {
-    for (const s of live) killNow(s);
-    live.clear();
-  });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    const onSignal = () => {
-      for (const s of live) killNow(s);
-      live.clear();
-      // Let the signal do what it would have done without us.
-      if (process.listenerCount(signal) === 1) {
-        process.removeListener(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
-    };
-    process.on(signal, onSignal);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Removes server directories whose owning process is gone, killing a server still running in one. */
-export function sweepStale(root = fleetRoot()): string[] {
-  if (!existsSync(root)) return [];
-  const swept: string[] = [];
-  for (const name of readdirSync(root)) {
-    const owner = Number(name.split("-")[0]);
-    if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) continue;
-    const dir = join(root, name);
-    try {
-      const pid = Number(readFileSync(join(dir, "mysqld.pid"), "utf8").trim());
-      if (pid > 0 && isAlive(pid)) process.kill(pid, "SIGKILL");
-    } catch {
-      // no pid file: the server never started or already wrote nothing
-    }
-    rmSync(dir, { recursive: true, force: true });
-    swept.push(dir);
-  }
-  return swept;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(file: string, lines = 8): string {
-  try {
-    return lastLines(readFileSync(file, "utf8"), lines);
+    return lastLines(readFileSync(file, "utf8"), n) || "(empty error log)";
   } catch {
     return "(no error log)";
   }
 }
 
-function lastLines(text: string, n = 3): string {
-  return text.trim().split("\n").slice(-n).join(" | ");
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /** Each server gets its own temporary folder: bootstraps running side by side collide in a shared /tmp. */
-function serverEnv(dir: string): NodeJS.ProcessEnv {
-  return { ...process.env, TMPDIR: join(dir, "tmp") };
+function toolEnv(paths: ServerPaths): NodeJS.ProcessEnv {
+  return { ...process.env, TMPDIR: paths.tmp };
 }
 
-async function initDatadir(bin: MysqlBinaries, datadir: string, dir: string): Promise<void> {
+/**
+ * Runs an initialiser to completion, registered for cleanup while it runs; rejects with its
+ * output's tail. It runs in its own process group: mariadb-install-db is a shell script whose
+ * bootstrap server must die with it on abort or timeout.
+ */
+function runTool(
+  file: string,
+  args: readonly string[],
+  paths: ServerPaths,
+  owned: OwnedDir,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: toolEnv(paths),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    owned.process = child;
+    let output = "";
+    let stoppedBecause: string | undefined;
+    const killGroup = (why: string): void => {
+      stoppedBecause ??= why;
+      signalQuietly(child.pid === undefined ? undefined : -child.pid, "SIGKILL");
+    };
+    const onAbort = (): void => killGroup("cancelled");
+    const timer = setTimeout(() => killGroup(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    const settle = (error: Error | undefined): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      owned.process = undefined;
+      if (error) reject(error);
+      else resolve();
+    };
+    child.once("error", settle);
+    child.once("close", (code, killedBy) => {
+      if (code === 0) settle(undefined);
+      else {
+        const how = stoppedBecause ?? `exited with ${code ?? killedBy}`;
+        settle(new Error(`${how}: ${lastLines(output, 4)}`));
+      }
+    });
+  });
+}
+
+async function initDatadir(
+  bin: MysqlBinaries,
+  paths: ServerPaths,
+  owned: OwnedDir,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const user = isRoot ? ["--user=root"] : [];
-  const env = serverEnv(dir);
+  const installDb = bin.flavor === "mariadb" ? bin.installDb : undefined;
   try {
-    if (bin.flavor === "mariadb" && bin.installDb) {
-      await run(
-        bin.installDb,
+    if (installDb) {
+      // A tarball's installer in <base>/scripts cannot find the server files by itself.
+      const base =
+        basename(dirname(installDb)) === "scripts"
+          ? [`--basedir=${dirname(dirname(installDb))}`]
+          : [];
+      await runTool(
+        installDb,
         [
           "--no-defaults",
-          `--datadir=${datadir}`,
+          `--datadir=${paths.datadir}`,
+          ...base,
           ...user,
           "--auth-root-authentication-method=normal",
           "--skip-test-db",
         ],
-        { timeout: 60_000, env },
+        paths,
+        owned,
+        signal,
+        60_000,
       );
     } else {
-      await run(
+      await runTool(
         bin.server,
-        ["--no-defaults", "--initialize-insecure", `--datadir=${datadir}`, ...user],
-        {
-          timeout: 120_000,
-          env,
-        },
+        [
+          "--no-defaults",
+          "--initialize-insecure",
+          `--datadir=${paths.datadir}`,
+          `--tmpdir=${paths.tmp}`,
+          ...user,
+        ],
+        paths,
+        owned,
+        signal,
+        120_000,
       );
     }
   } catch (error) {
+    throwIfAborted(signal, "starting a local server");
     throw new FleetError(
       "START_FAILED",
-      `could not initialise a data directory in ${dir} with ${bin.installDb ?? bin.server}: ${lastLines((error as { stderr?: string }).stderr ?? (error as Error).message)}`,
+      `could not initialise a data directory in ${paths.datadir} with ${installDb ?? `${bin.server} --initialize-insecure`}: ${describeError(error)}`,
       { cause: error },
     );
   }
 }
 
-function serverArgs(bin: MysqlBinaries, dir: string, port: number, serverId: number): string[] {
+function mysqlMajorVersion(bin: MysqlBinaries): number {
+  return Number(/Ver\s+(\d+)\./.exec(serverVersion(bin.server))?.[1] ?? 8);
+}
+
+/**
+ * MySQL's --initialize-insecure makes only root@localhost, which TCP clients from 127.0.0.1 do
+ * not match under --skip-name-resolve, and accounts cannot be made during initialisation; so
+ * each start runs this file, kept out of the binlog. MariaDB's installer makes them itself.
+ */
+function writeRootGrants(paths: ServerPaths): string {
+  const file = join(paths.dir, "root-grants.sql");
+  const lines = ["SET SESSION sql_log_bin = 0;"];
+  for (const host of ["127.0.0.1", "::1"]) {
+    lines.push(
+      `CREATE USER IF NOT EXISTS 'root'@'${host}';`,
+      `GRANT ALL PRIVILEGES ON *.* TO 'root'@'${host}' WITH GRANT OPTION;`,
+    );
+  }
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+function serverArgs(
+  bin: MysqlBinaries,
+  paths: ServerPaths,
+  port: number,
+  errorLog: string,
+  extra: readonly string[],
+): string[] {
   return [
     "--no-defaults",
     ...(isRoot ? ["--user=root"] : []),
-    `--datadir=${join(dir, "data")}`,
-    `--tmpdir=${join(dir, "tmp")}`,
+    `--datadir=${paths.datadir}`,
+    `--tmpdir=${paths.tmp}`,
     `--port=${port}`,
     "--bind-address=127.0.0.1",
-    `--socket=${join(dir, "s.sock")}`,
-    `--pid-file=${join(dir, "mysqld.pid")}`,
-    `--log-error=${join(dir, "error.log")}`,
-    `--server-id=${serverId}`,
+    `--socket=${paths.socket}`,
+    `--pid-file=${paths.pidFile}`,
+    `--log-error=${errorLog}`,
+    // Two servers never share a port, so the port is a server id no other live server has.
+    `--server-id=${port}`,
     "--log-bin",
     "--binlog-format=ROW",
     "--skip-name-resolve",
     "--performance-schema=OFF",
     "--innodb-buffer-pool-size=32M",
     ...(bin.flavor === "mysql"
-      ? ["--mysqlx=OFF", "--gtid-mode=ON", "--enforce-gtid-consistency=ON"]
+      ? [
+          `--init-file=${writeRootGrants(paths)}`,
+          "--gtid-mode=ON",
+          "--enforce-gtid-consistency=ON",
+          // X Protocol would listen on 33060 and /tmp/mysqlx.sock, shared by every server.
+          ...(mysqlMajorVersion(bin) >= 8 ? ["--mysqlx=OFF"] : []),
+        ]
       : []),
+    ...extra,
   ];
 }
 
-/** Waits until a real query answers, or the server exits, or the deadline passes. */
+function sameDir(reported: string, ours: string): boolean {
+  const strip = (p: string): string => p.replace(/\/+$/, "");
+  let real = ours;
+  try {
+    real = realpathSync(ours);
+  } catch {
+    // compare as given
+  }
+  return strip(reported) === strip(ours) || strip(reported) === strip(real);
+}
+
+/** Why a start attempt failed, and whether another port might work. */
+class AttemptFailed extends Error {
+  constructor(
+    message: string,
+    readonly portTaken: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Waits until the server answers a real query and proves it is ours (its datadir), or exits,
+ * or the deadline passes. Another server that took the port first must not pass for ours.
+ */
 async function waitReady(
   child: ChildProcess,
   address: ServerAddress,
-  dir: string,
-  timeoutMs: number,
+  paths: ServerPaths,
+  errorLog: string,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError = "";
+  let delay = 25;
+  let foreign = false;
   while (Date.now() < deadline) {
+    throwIfAborted(signal, "starting a local server");
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new FleetError(
-        "START_FAILED",
-        `the server on port ${address.port} exited during start-up (${child.exitCode ?? child.signalCode}): ${tail(join(dir, "error.log"))}`,
+      const tail = logTail(errorLog);
+      throw new AttemptFailed(
+        `the server on port ${address.port} exited during start-up (${child.exitCode ?? child.signalCode}); its error log ends: ${tail}`,
+        foreign || /bind|address already in use/i.test(logTail(errorLog, 20)),
       );
     }
     try {
       const conn = await mysql.createConnection({ ...address, connectTimeout: 2000 });
       try {
-        await conn.query("SELECT 1");
-        return;
+        const [rows] = await conn.query("SELECT @@datadir AS datadir");
+        const reported = String((rows as { datadir?: unknown }[])[0]?.datadir ?? "");
+        if (sameDir(reported, paths.datadir)) return;
+        foreign = true;
+        lastError = `port ${address.port} is answered by another server (datadir ${reported})`;
       } finally {
         await conn.end().catch(() => conn.destroy());
       }
     } catch (error) {
-      lastError = (error as Error).message;
-      await new Promise((r) => setTimeout(r, 50));
+      lastError = describeError(error);
     }
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 500);
   }
-  throw new FleetError(
-    "START_FAILED",
-    `the server on port ${address.port} did not answer within ${timeoutMs / 1000} s (${lastError}): ${tail(join(dir, "error.log"))}`,
+  throw new AttemptFailed(
+    `the server on port ${address.port} did not answer within ${READY_TIMEOUT_MS / 1000} s (${lastError}); its error log ends: ${logTail(errorLog)}`,
+    foreign,
   );
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Stops a server by its pid: SIGTERM (SIGKILL after a timeout), or at once SIGKILL when `force`. */
+async function killAndWait(child: ChildProcess, force = false): Promise<void> {
+  if (exited(child)) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(force ? "SIGKILL" : "SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+  await gone;
+  clearTimeout(timer);
 }
 
 async function startOne(
   bin: MysqlBinaries,
-  root: string,
   index: number,
-  extraArgs: readonly string[],
+  context: BackendContext,
 ): Promise<LocalServer> {
-  const dir = join(root, `${process.pid}-${randomBytes(3).toString("hex")}-${index}`);
-  mkdirSync(join(dir, "data"), { recursive: true });
-  mkdirSync(join(dir, "tmp"), { recursive: true });
+  const { signal } = context;
+  const paths = pathsOf(createServerDir(fleetRoot(), index));
+  const owned = own(paths.dir);
   try {
-    await initDatadir(bin, join(dir, "data"), dir);
-    // A port found free can be taken before the server binds it: try a few.
+    if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
+      throw new FleetError(
+        "START_FAILED",
+        `the socket path ${paths.socket} is longer than ${MAX_SOCKET_PATH} bytes, the most a unix socket allows: set TMPDIR to a shorter folder`,
+      );
+    }
+    mkdirSync(paths.datadir);
+    mkdirSync(paths.tmp);
+    await initDatadir(bin, paths, owned, signal);
     for (let attempt = 1; ; attempt++) {
+      throwIfAborted(signal, "starting a local server");
       const port = await freePort();
       const address: ServerAddress = { host: "127.0.0.1", port, user: "root", password: "" };
-      const serverId = 1000 + ((port * 7 + index) % 4_000_000);
-      const child = spawn(bin.server, [...serverArgs(bin, dir, port, serverId), ...extraArgs], {
+      const errorLog = join(paths.dir, attempt === 1 ? "error.log" : `error-${attempt}.log`);
+      // In its own process group, like the initialiser: a terminal's Ctrl+C then reaches only
+      // us, and our handler stops the servers rather than each of them reacting on its own.
+      const child = spawn(bin.server, serverArgs(bin, paths, port, errorLog, context.serverArgs), {
         stdio: "ignore",
-        env: serverEnv(dir),
+        env: toolEnv(paths),
+        detached: true,
       });
-      const server: LocalServer = { address, dir, child };
-      live.add(server);
-      child.once("exit", () => live.delete(server));
+      owned.process = child;
+      // An 'error' event (the program vanished) must not crash the process; exitCode covers it.
+      child.once("error", () => undefined);
       try {
-        await waitReady(child, address, dir, 30_000);
-        return server;
+        await waitReady(child, address, paths, errorLog, signal);
+        return { address, dir: paths.dir, child, owned };
       } catch (error) {
-        killProcess(child);
-        live.delete(server);
-        const bindFailed = /bind|address already in use/i.test(tail(join(dir, "error.log"), 20));
-        if (!bindFailed || attempt >= 3) throw error;
+        // A server that never became ready holds nothing worth a clean shutdown.
+        await killAndWait(child, true);
+        owned.process = undefined;
+        if (error instanceof AttemptFailed) {
+          if (error.portTaken && attempt < PORT_ATTEMPTS) continue;
+          throw new FleetError("START_FAILED", `could not start ${bin.server}: ${error.message}`);
+        }
+        throw error;
       }
     }
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    const pid = owned.process?.pid;
+    signalQuietly(pid === undefined ? undefined : -pid, "SIGKILL");
+    await rm(paths.dir, { recursive: true, force: true, maxRetries: 3 });
+    disown(owned);
     throw error;
   }
 }
 
-/** Starts `n` local servers in parallel; on any failure stops the ones that started and rethrows. */
-export async function startLocalServers(
+/** Stops one server by its PID (SIGTERM, then SIGKILL after 10 s) and removes its directory. */
+async function stopLocalServer(server: LocalServer): Promise<void> {
+  await killAndWait(server.child);
+  server.owned.process = undefined;
+  await rm(server.dir, { recursive: true, force: true, maxRetries: 3 });
+  disown(server.owned);
+}
+
+async function startLocalServers(
   bin: MysqlBinaries,
-  n: number,
-  extraArgs: readonly string[] = [],
-): Promise<LocalServer[]> {
-  installHandlers();
-  const root = fleetRoot();
-  mkdirSync(root, { recursive: true });
-  sweepStale(root);
+  count: number,
+  context: BackendContext,
+): Promise<BackendServers> {
   const results = await Promise.allSettled(
-    Array.from({ length: n }, (_, i) => startOne(bin, root, i + 1, extraArgs)),
+    Array.from({ length: count }, (_, i) => startOne(bin, i + 1, context)),
   );
   const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
-    await Promise.all(started.map(stopLocalServer));
+    await Promise.allSettled(started.map(stopLocalServer));
     throw failed.reason;
   }
-  return started;
+  return {
+    addresses: started.map((s) => s.address),
+    shared: false,
+    release: async () => {
+      const stopped = await Promise.allSettled(started.map(stopLocalServer));
+      const failure = stopped.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failure) throw failure.reason;
+    },
+  };
 }
 
-/** Stops one server by its PID (SIGTERM, SIGKILL after 10 s) and removes its directory. */
-export async function stopLocalServer(server: LocalServer): Promise<void> {
-  const { child } = server;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  live.delete(server);
-  await rm(server.dir, { recursive: true, force: true });
-}
+/**
+ * Servers run from mariadbd or mysqld found on the search path, each in its own temporary
+ * directory on a free port of 127.0.0.1, root with an empty password, row binlog on.
+ */
+export const localBackend: ServerBackend = {
+  kind: "local",
+  async probe(context) {
+    const searchPath = context.binarySearchPath ?? defaultSearchPath(context.env);
+    const bin = findMysqlBinaries(searchPath);
+    if (!bin) {
+      const where = searchPath.length > 0 ? searchPath.join(", ") : "an empty search path";
+      return {
+        available: false,
+        reason: `no mariadbd or mysqld (with its initialiser) in ${where}`,
+      };
+    }
+    return { available: true, start: (count) => startLocalServers(bin, count, context) };
+  },
+};

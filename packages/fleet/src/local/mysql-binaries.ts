@@ -1,17 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, dirname, join } from "node:path";
 
 /** The MySQL or MariaDB programs the local backend runs. */
 export interface MysqlBinaries {
-  /** mariadbd or mysqld. */
+  /** Path of mariadbd or mysqld. */
   readonly server: string;
-  /** mariadb-install-db or mysql_install_db; undefined for MySQL, which initialises with `mysqld --initialize-insecure`. */
+  /** Path of mariadb-install-db (or mysql_install_db); undefined for MySQL, which initialises with `mysqld --initialize-insecure`. */
   readonly installDb: string | undefined;
   readonly flavor: "mariadb" | "mysql";
 }
 
-/** Where to look by default: PATH, then /usr/sbin and /usr/local/mysql/bin. */
+/** Where the local backend looks by default: the entries of PATH, then /usr/sbin and /usr/local/mysql/bin. */
 export function defaultSearchPath(env: NodeJS.ProcessEnv = process.env): string[] {
   return [
     ...(env.PATH ?? "").split(delimiter).filter(Boolean),
@@ -28,36 +28,42 @@ function findIn(dirs: readonly string[], names: readonly string[]): string | und
         accessSync(file, constants.X_OK);
         return file;
       } catch {
-        // not here
+        // not in this folder
       }
     }
   }
   return undefined;
 }
 
-/** Finds mariadbd or mysqld (and the matching initialiser) on the search path, or undefined. */
+/** The output of `<server> --version`, or "" when it cannot run. */
+export function serverVersion(server: string): string {
+  try {
+    return execFileSync(server, ["--version"], {
+      encoding: "utf8",
+      timeout: 10_000,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Finds mariadbd or mysqld on `searchPath` and what initialises its data directory, or
+ * undefined when there is none (or MariaDB without mariadb-install-db).
+ */
 export function findMysqlBinaries(
   searchPath: readonly string[] = defaultSearchPath(),
 ): MysqlBinaries | undefined {
   const server = findIn(searchPath, ["mariadbd", "mysqld"]);
   if (!server) return undefined;
-  let flavor: "mariadb" | "mysql" = server.endsWith("mariadbd") ? "mariadb" : "mysql";
-  if (flavor === "mysql") {
-    try {
-      // On many systems mysqld is MariaDB under its old name.
-      if (
-        /mariadb/i.test(execFileSync(server, ["--version"], { encoding: "utf8", timeout: 10_000 }))
-      )
-        flavor = "mariadb";
-    } catch {
-      // keep the guess
-    }
-  }
-  const installDirs = [...searchPath, "/usr/bin", "/usr/local/mysql/scripts"];
-  const installDb =
-    flavor === "mariadb"
-      ? findIn(installDirs, ["mariadb-install-db", "mysql_install_db"])
-      : undefined;
-  if (flavor === "mariadb" && !installDb) return undefined;
-  return { server, installDb, flavor };
+  // On many systems mysqld is MariaDB under its old name.
+  const flavor =
+    basename(server) === "mariadbd" || /mariadb/i.test(serverVersion(server)) ? "mariadb" : "mysql";
+  if (flavor === "mysql") return { server, installDb: undefined, flavor };
+  // Packages put the server in sbin and the installer in bin; tarballs put the installer in scripts.
+  const base = dirname(dirname(server));
+  const installDirs = [dirname(server), join(base, "bin"), join(base, "scripts"), ...searchPath];
+  const installDb = findIn(installDirs, ["mariadb-install-db", "mysql_install_db"]);
+  return installDb ? { server, installDb, flavor } : undefined;
 }
