@@ -1,6 +1,6 @@
 import { KeyRangeError } from "./errors.js";
 
-/** The exclusive end of the keyspace: keyspace ids are uint32. */
+/** The exclusive end of the keyspace: keyspace ids are uint32, so `[0, 2^32)`. */
 export const KEYSPACE_SIZE = 0x1_0000_0000;
 
 /** A half-open interval `[start, end)` of keyspace ids, `0 <= start < end <= 2^32`. */
@@ -12,65 +12,79 @@ export interface KeyRange {
 /** The whole keyspace, written `-`. */
 export const FULL_RANGE: KeyRange = Object.freeze({ start: 0, end: KEYSPACE_SIZE });
 
-const HEX = /^[0-9a-fA-F]*$/;
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+const EXAMPLES = "e.g. -40, 40-80, 80- or - for the whole keyspace";
 
 /**
- * Parses Vitess range notation: `-40` is [0, 0x40000000), `40-80`, `80-` runs to the end,
- * `-` is everything. Each bound is up to 8 hex digits, left-aligned (`4` = `40` = 0x40000000).
+ * Parses Vitess range notation: `-40` is [0, 0x40000000), `40-80`, `80-` runs to 2^32, `-` is
+ * everything. Each bound has up to 8 hex digits, left-aligned (`4` = `40` = 0x40000000).
+ * Throws {@link KeyRangeError} naming the input and what is wrong with it.
  */
 export function parseKeyRange(text: string): KeyRange {
-  const dashes = text.split("-").length - 1;
-  if (dashes !== 1) {
+  if (text === "") {
+    throw new KeyRangeError(`invalid key range "": it is empty; write a range (${EXAMPLES})`, {
+      details: { input: text },
+    });
+  }
+  const parts = text.split("-");
+  if (parts.length !== 2) {
+    const dashes = parts.length - 1;
     throw new KeyRangeError(
-      `invalid key range "${text}": it must have exactly one dash (e.g. -40, 40-80, 80- or -), not ${dashes}`,
-      { input: text },
+      `invalid key range ${quote(text)}: it has ${dashes} dashes but needs exactly one between start and end (${EXAMPLES})`,
+      { details: { input: text } },
     );
   }
-  const [left = "", right = ""] = text.split("-");
-  const start = left === "" ? 0 : parseBound(text, left);
-  const end = right === "" ? KEYSPACE_SIZE : parseBound(text, right);
+  const [left = "", right = ""] = parts;
+  const start = left === "" ? 0 : parseBound("key range", text, left);
+  const end = right === "" ? KEYSPACE_SIZE : parseBound("key range", text, right);
   if (start >= end) {
     throw new KeyRangeError(
-      `invalid key range "${text}": its start must be below its end (write the smaller bound first, e.g. 40-80)`,
-      { input: text },
+      `invalid key range ${quote(text)}: its start is not below its end; write the lower bound first and leave the end empty to run to the end of the keyspace (${EXAMPLES})`,
+      { details: { input: text } },
     );
   }
   return { start, end };
 }
 
-/** Formats a range in the notation {@link parseKeyRange} reads (both bounds equally wide); the two round-trip. */
+/**
+ * Formats a range in the notation {@link parseKeyRange} reads, lowercase, both bounds with the
+ * same number of digits (`4000-4001`); parsing the result gives the range back.
+ */
 export function formatKeyRange(range: KeyRange): string {
-  const left = range.start === 0 ? "" : formatKsid(range.start);
-  const right = range.end >= KEYSPACE_SIZE ? "" : formatKsid(range.end);
-  // Both bounds get the same number of digits, so `4000-4001` does not print as `40-4001`.
-  const width = Math.max(left.length, right.length);
-  const pad = (text: string, ksid: number) =>
-    text === "" ? "" : ksid.toString(16).padStart(8, "0").slice(0, width);
-  return `${pad(left, range.start)}-${pad(right, range.end)}`;
+  const hasStart = range.start > 0;
+  const hasEnd = range.end < KEYSPACE_SIZE;
+  const width = Math.max(
+    hasStart ? significantDigits(range.start) : 0,
+    hasEnd ? significantDigits(range.end) : 0,
+  );
+  const start = hasStart ? hex8(range.start).slice(0, width) : "";
+  const end = hasEnd ? hex8(range.end).slice(0, width) : "";
+  return `${start}-${end}`;
 }
 
-/** Parses one bound in range notation: `40` is 0x40000000, `4001` is 0x40010000. */
+/**
+ * Parses one bound of range notation: 1 to 8 hex digits, left-aligned to 8 (`40` is
+ * 0x40000000, `4001` is 0x40010000). Throws {@link KeyRangeError}.
+ */
 export function parseKsid(hex: string): number {
   if (hex === "") {
     throw new KeyRangeError(
-      'invalid keyspace id "": give 1 to 8 hex digits, e.g. 40 for 0x40000000',
-      {
-        input: hex,
-      },
+      'invalid keyspace id "": it is empty; give 1 to 8 hex digits, e.g. 40 for 0x40000000',
+      { details: { input: hex } },
     );
   }
-  return parseBound(hex, hex);
+  return parseBound("keyspace id", hex, hex);
 }
 
-/** Formats a keyspace id as range notation: lowercase hex, trailing zero bytes trimmed; 0 is `00`. */
+/**
+ * Formats a keyspace id as one bound of range notation: lowercase hex with trailing zero bytes
+ * trimmed, at least one byte. 0x40000000 is `40`, 0x40010000 `4001`, 0 is `00`.
+ */
 export function formatKsid(ksid: number): string {
-  const full = ksid.toString(16).padStart(8, "0");
-  let out = full;
-  while (out.length > 2 && out.endsWith("00")) out = out.slice(0, -2);
-  return out;
+  return hex8(ksid).slice(0, significantDigits(ksid));
 }
 
-/** A validated range `[start, end)`. */
+/** A range `[start, end)` from numbers; throws {@link KeyRangeError} unless 0 <= start < end <= 2^32 are integers. */
 export function keyRange(start: number, end: number): KeyRange {
   if (
     !Number.isInteger(start) ||
@@ -80,14 +94,14 @@ export function keyRange(start: number, end: number): KeyRange {
     start >= end
   ) {
     throw new KeyRangeError(
-      `invalid key range [${start}, ${end}): bounds must be integers with 0 <= start < end <= 2^32`,
-      { start, end },
+      `invalid key range [${start}, ${end}): give integers with 0 <= start < end <= 2^32`,
+      { details: { start, end } },
     );
   }
   return { start, end };
 }
 
-/** True when `ksid` lies in the range. */
+/** True when `ksid` lies in the range (`start` included, `end` excluded). */
 export function rangeContains(range: KeyRange, ksid: number): boolean {
   return ksid >= range.start && ksid < range.end;
 }
@@ -102,25 +116,36 @@ export function rangesAdjacent(a: KeyRange, b: KeyRange): boolean {
   return a.end === b.start || b.end === a.start;
 }
 
-/** The union of two adjacent ranges; throws when they are not adjacent. */
+/** The union of two adjacent ranges, in either order; throws {@link KeyRangeError} when they are not adjacent. */
 export function mergeRanges(a: KeyRange, b: KeyRange): KeyRange {
   if (!rangesAdjacent(a, b)) {
+    const why = rangesOverlap(a, b) ? "they overlap" : "there is a gap between them";
     throw new KeyRangeError(
-      `cannot merge ${formatKeyRange(a)} and ${formatKeyRange(b)}: they are not adjacent (one must end where the other starts)`,
+      `cannot merge ${formatKeyRange(a)} and ${formatKeyRange(b)}: ${why}; only ranges where one ends exactly where the other starts can be merged`,
+      { details: { a: formatKeyRange(a), b: formatKeyRange(b) } },
     );
   }
   return { start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
 }
 
-/** Splits a range at `at` (default: the midpoint) into `[start, at)` and `[at, end)`. */
+/**
+ * Splits a range into `[start, at)` and `[at, end)`; `at` defaults to the midpoint
+ * `floor((start + end) / 2)` and must lie strictly inside. Throws {@link KeyRangeError}.
+ */
 export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
+  const name = formatKeyRange(range);
   if (range.end - range.start < 2) {
-    throw new KeyRangeError(`cannot split ${formatKeyRange(range)}: it holds a single keyspace id`);
+    throw new KeyRangeError(
+      `cannot split ${name}: it holds a single keyspace id; split a wider range instead`,
+      { details: { range: name } },
+    );
   }
   const point = at ?? Math.floor((range.start + range.end) / 2);
   if (!Number.isInteger(point) || point <= range.start || point >= range.end) {
+    const shown = Number.isInteger(point) && point >= 0 && point < KEYSPACE_SIZE;
     throw new KeyRangeError(
-      `cannot split ${formatKeyRange(range)} at ${Number.isInteger(point) ? formatKsid(point) : point}: the split point must lie strictly inside the range`,
+      `cannot split ${name} at ${shown ? formatKsid(point) : point}: the split point must lie strictly inside the range, above its start and below its end`,
+      { details: { range: name, at: point } },
     );
   }
   return [
@@ -129,77 +154,62 @@ export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
   ];
 }
 
-/** `n` ranges covering the keyspace in order, widths differing by at most 1; any integer n >= 1. */
+/**
+ * Divides the keyspace into `n` ranges (any integer n >= 1), in order: range i is
+ * `[floor(i * 2^32 / n), floor((i + 1) * 2^32 / n))`, so widths differ by at most 1.
+ */
 export function evenSplit(n: number): KeyRange[] {
   if (!Number.isInteger(n) || n < 1 || n > KEYSPACE_SIZE) {
     throw new KeyRangeError(
       `cannot split the keyspace into ${n} ranges: give a whole number from 1 to 2^32`,
+      { details: { n } },
     );
   }
+  // Bigints keep i * 2^32 exact for every n; doubles would lose it past n = 2^21.
+  const count = BigInt(n);
   const ranges: KeyRange[] = [];
-  // Boundaries at floor(i * 2^32 / n): exact in doubles for n <= 2^21 because i * 2^32 < 2^53;
-  // beyond that, compute with bigints.
-  const exact = n <= 2 ** 21;
   let start = 0;
-  for (let i = 1; i <= n; i++) {
-    const end = exact
-      ? Math.floor((i * KEYSPACE_SIZE) / n)
-      : Number((BigInt(i) * 0x1_0000_0000n) / BigInt(n));
+  for (let i = 1n; i <= count; i++) {
+    const end = Number((i * BigInt(KEYSPACE_SIZE)) / count);
     ranges.push({ start, end });
     start = end;
   }
   return ranges;
 }
 
-/** Whether a set of ranges covers the keyspace exactly; names the first gap or overlap. */
+/** Whether a set of ranges covers the keyspace exactly once; otherwise the first gap or overlap. */
 export type CoverageResult =
   | { readonly ok: true }
   | {
       readonly ok: false;
       readonly problem: "gap" | "overlap";
+      /** The first keyspace id that no range owns, or that two ranges own. */
       readonly at: number;
       readonly message: string;
     };
 
-/** Checks that `ranges` (in any order) cover [0, 2^32) exactly once. */
+/** Checks that `ranges`, in any order, cover [0, 2^32) exactly once; names the first gap or overlap. */
 export function checkCoverage(ranges: readonly KeyRange[]): CoverageResult {
   const sorted = [...ranges].sort(compareRanges);
   let next = 0;
   let previous: KeyRange | undefined;
-  for (const r of sorted) {
-    if (r.start > next) {
-      const gap = { start: next, end: r.start };
-      return {
-        ok: false,
-        problem: "gap",
-        at: next,
-        message: `gap ${formatKeyRange(gap)} is owned by no range`,
-      };
-    }
-    if (r.start < next) {
+  for (const range of sorted) {
+    if (range.start > next) return gap(next, range.start);
+    if (previous !== undefined && range.start < next) {
       return {
         ok: false,
         problem: "overlap",
-        at: r.start,
-        message: `ranges ${formatKeyRange(previous ?? r)} and ${formatKeyRange(r)} overlap`,
+        at: range.start,
+        message: `overlap: ranges ${formatKeyRange(previous)} and ${formatKeyRange(range)} both own ${formatKeyRange({ start: range.start, end: Math.min(next, range.end) })}`,
       };
     }
-    next = r.end;
-    previous = r;
+    next = range.end;
+    previous = range;
   }
-  if (next < KEYSPACE_SIZE) {
-    const gap = { start: next, end: KEYSPACE_SIZE };
-    return {
-      ok: false,
-      problem: "gap",
-      at: next,
-      message: `gap ${formatKeyRange(gap)} is owned by no range`,
-    };
-  }
-  return { ok: true };
+  return next < KEYSPACE_SIZE ? gap(next, KEYSPACE_SIZE) : { ok: true };
 }
 
-/** Orders ranges by start, then by end. */
+/** Orders ranges by start, then by end (for `Array.prototype.sort`). */
 export function compareRanges(a: KeyRange, b: KeyRange): number {
   return a.start - b.start || a.end - b.end;
 }
@@ -209,18 +219,44 @@ export function rangeEquals(a: KeyRange, b: KeyRange): boolean {
   return a.start === b.start && a.end === b.end;
 }
 
-function parseBound(input: string, bound: string): number {
-  if (!HEX.test(bound)) {
+function gap(start: number, end: number): CoverageResult {
+  return {
+    ok: false,
+    problem: "gap",
+    at: start,
+    message: `gap: no range owns ${formatKeyRange({ start, end })}`,
+  };
+}
+
+function parseBound(what: string, input: string, bound: string): number {
+  if (!HEX_DIGITS.test(bound)) {
     throw new KeyRangeError(
-      `invalid key range "${input}": "${bound}" is not hexadecimal (use the digits 0-9 and a-f)`,
-      { input },
+      `invalid ${what} ${quote(input)}: ${quote(bound)} is not hexadecimal; use only the digits 0-9 and a-f`,
+      { details: { input } },
     );
   }
   if (bound.length > 8) {
     throw new KeyRangeError(
-      `invalid key range "${input}": "${bound}" has ${bound.length} digits; a bound has at most 8 hex digits`,
-      { input },
+      `invalid ${what} ${quote(input)}: ${quote(bound)} has ${bound.length} digits; give at most 8 hex digits per bound`,
+      { details: { input } },
     );
   }
   return Number.parseInt(bound.padEnd(8, "0"), 16);
+}
+
+function hex8(ksid: number): string {
+  return ksid.toString(16).padStart(8, "0");
+}
+
+/** Hex digits left after trimming trailing zero bytes, at least 2. */
+function significantDigits(ksid: number): number {
+  if (ksid % 0x100_0000 === 0) return 2;
+  if (ksid % 0x1_0000 === 0) return 4;
+  if (ksid % 0x100 === 0) return 6;
+  return 8;
+}
+
+// JSON quoting keeps a message on one line whatever the input holds; long inputs are cut.
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }
