@@ -13,6 +13,7 @@ import {
   KEY_FUNCTION_NAMES,
   parseKeyArgument,
 } from "./key-function.js";
+import { thrownBy } from "./testing/thrown.js";
 
 // The murmurhash package is the reference: an implementation of MurmurHash3 x86_32 that
 // shares no code with ours. Its own string path encodes with TextEncoder.
@@ -33,15 +34,7 @@ function random(seed: number): () => number {
 
 /** The ShardKeyError `fn` throws (fails the test when it throws nothing or something else). */
 function shardKeyErrorOf(fn: () => unknown): ShardKeyError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ShardKeyError);
-    expect((error as ShardKeyError).code).toBe("BAD_SHARD_KEY");
-    expect((error as ShardKeyError).message).not.toContain("\n");
-    return error as ShardKeyError;
-  }
-  throw new Error("expected a ShardKeyError, but nothing was thrown");
+  return thrownBy(fn, ShardKeyError, "BAD_SHARD_KEY");
 }
 
 interface Vector {

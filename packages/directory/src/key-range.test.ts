@@ -19,20 +19,13 @@ import {
   rangesOverlap,
   splitRange,
 } from "./key-range.js";
+import { thrownBy } from "./testing/thrown.js";
 
 const r = (text: string): KeyRange => parseKeyRange(text);
 
 /** The KeyRangeError `fn` throws (fails the test when it throws nothing or something else). */
 function keyRangeErrorOf(fn: () => unknown): KeyRangeError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(KeyRangeError);
-    expect((error as KeyRangeError).code).toBe("BAD_KEY_RANGE");
-    expect((error as KeyRangeError).message).not.toContain("\n");
-    return error as KeyRangeError;
-  }
-  throw new Error("expected a KeyRangeError, but nothing was thrown");
+  return thrownBy(fn, KeyRangeError, "BAD_KEY_RANGE");
 }
 
 /** A small seeded PRNG (mulberry32), so a failing random case can be replayed. */
