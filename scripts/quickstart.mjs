@@ -3,6 +3,18 @@
 // is stopped and removed before it exits.
 import { startFleet } from "@shardkit/fleet";
 import { main } from "@shardkit/migrate";
+import { createRouter } from "@shardkit/router";
+import mysql from "mysql2/promise";
+
+/** Creates the application's table on one shard (schema changes are not routed). */
+async function createUsersTable(url) {
+  const conn = await mysql.createConnection(url);
+  try {
+    await conn.query("CREATE TABLE users (user_id BIGINT PRIMARY KEY, name VARCHAR(50) NOT NULL)");
+  } finally {
+    await conn.end();
+  }
+}
 
 const fleet = await startFleet({ servers: 2 });
 let status = 0;
@@ -25,7 +37,35 @@ try {
   await shardkit("pin", "alice", "s1");
   await shardkit("route", "alice");
   await shardkit("doctor");
-  console.log("\nquickstart finished: the directory and both shards agree.");
+
+  // The application side: create the table on each shard, then write and read through the router.
+  const router = await createRouter({ directory, pollIntervalMs: 0 });
+  try {
+    for (const server of [a, b]) await createUsersTable(server.url);
+    console.log("\nwriting 20 users through the router (each to the shard that owns its user_id)");
+    for (let id = 1; id <= 20; id++) {
+      await router.writeOne(id, (knex) =>
+        knex("users").insert({ user_id: id, name: `user ${id}` }),
+      );
+    }
+    for (const name of ["s1", "s2"]) {
+      const [{ n }] = await router.readShard(name)("users").count({ n: "*" });
+      console.log(`  ${name} holds ${n} users`);
+    }
+    const { rows } = await router.scatter({
+      query: (knex) => knex("users").select("user_id", "name"),
+      orderBy: [{ column: "user_id", order: "desc" }],
+      limit: 3,
+    });
+    console.log(
+      `  the 3 highest user_ids across both shards: ${rows.map((r) => r.user_id).join(", ")}`,
+    );
+  } finally {
+    await router.close();
+  }
+  console.log(
+    "\nquickstart finished: the directory and both shards agree, and the router wrote and read through them.",
+  );
 } catch (error) {
   console.error(`quickstart failed: ${error instanceof Error ? error.message : error}`);
   status = 1;
