@@ -13,6 +13,7 @@ import {
   KEY_FUNCTION_NAMES,
   parseKeyArgument,
 } from "./key-function.js";
+import { seededRandom } from "./testing/random.js";
 import { thrownBy } from "./testing/thrown.js";
 
 // The murmurhash package is the reference: an implementation of MurmurHash3 x86_32 that
@@ -20,17 +21,7 @@ import { thrownBy } from "./testing/thrown.js";
 const reference = (bytes: Uint8Array | string): number => murmurhash.v3(bytes, 0);
 const hex8 = (n: number): string => n.toString(16).padStart(8, "0");
 
-/** A small seeded PRNG (mulberry32), so a failing random case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+const random = seededRandom;
 
 /** The ShardKeyError `fn` throws (fails the test when it throws nothing or something else). */
 function shardKeyErrorOf(fn: () => unknown): ShardKeyError {

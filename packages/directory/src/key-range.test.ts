@@ -19,6 +19,7 @@ import {
   rangesOverlap,
   splitRange,
 } from "./key-range.js";
+import { seededRandom } from "./testing/random.js";
 import { thrownBy } from "./testing/thrown.js";
 
 const r = (text: string): KeyRange => parseKeyRange(text);
@@ -28,17 +29,7 @@ function keyRangeErrorOf(fn: () => unknown): KeyRangeError {
   return thrownBy(fn, KeyRangeError, "BAD_KEY_RANGE");
 }
 
-/** A small seeded PRNG (mulberry32), so a failing random case can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / KEYSPACE_SIZE;
-  };
-}
+const random = seededRandom;
 
 describe("parseKeyRange and formatKeyRange", () => {
   it.each([
