@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { DIRECTORY_SCHEMA_VERSION, MysqlDirectoryStore } from "@shardkit/directory";
+import {
+  connect,
+  DIRECTORY_SCHEMA_VERSION,
+  MysqlDirectoryStore,
+  parseMysqlUrl,
+} from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
 import { main } from "@shardkit/migrate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -153,10 +158,26 @@ describe("shardkit CLI", () => {
     expect(await json(["pins"])).toEqual([]);
   });
 
-  it("doctor reports every shard in step", async () => {
+  it("doctor reports every shard in step, then finds and repairs a fence left out of step", async () => {
     const r = await cli(["doctor"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/every shard is in step/);
+    // What a crash between a fence write and the directory commit can leave: a grant too few.
+    const conn = await connect(parseMysqlUrl(shardUrls[0] ?? ""));
+    try {
+      await conn.execute("DELETE FROM shardkit_ownership WHERE kind = 'range' AND range_start = 0");
+    } finally {
+      await conn.close();
+    }
+    const before = await store.version();
+    const dry = await cli(["doctor", "--dry-run"]);
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toMatch(/s1: range -40 is missing/);
+    expect(dry.stderr.trim().split("\n")).toHaveLength(1);
+    const fixed = await json<{ repairedShards: string[] }>(["doctor"]);
+    expect(fixed.repairedShards).toEqual(["s1"]);
+    expect((await cli(["doctor"])).stdout).toMatch(/every shard is in step/);
+    expect(await store.version()).toBe(before);
   });
 
   it("removes a shard that owns nothing", async () => {
