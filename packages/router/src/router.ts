@@ -11,6 +11,7 @@ import {
   MysqlDirectoryStore,
   parseKeyRange,
   rangesOverlap,
+  redactUrl,
   ShardkitError,
 } from "@shardkit/directory";
 import type { Knex } from "knex";
@@ -253,7 +254,7 @@ export class Router {
     try {
       return await this.#connections(target.shard).writer.transaction(async (trx) => fn(trx));
     } catch (error) {
-      throw this.#wrap(error, target);
+      throw this.#wrap(error, target.shard, target.range);
     }
   }
 
@@ -289,7 +290,7 @@ export class Router {
             shard,
           )) as T[];
         } catch (error) {
-          throw this.#wrapShard(error, shard);
+          throw this.#wrap(error, shard);
         }
       }),
     );
@@ -465,7 +466,7 @@ export class Router {
       try {
         return await attempt(targets);
       } catch (error) {
-        if (!isFenceError(error)) throw this.#wrap(error, first);
+        if (!isFenceError(error)) throw this.#wrap(error, first.shard, first.range);
         if (Date.now() + delay > deadline) {
           throw new RouterError(
             "DEADLINE_EXCEEDED",
@@ -587,37 +588,29 @@ export class Router {
     const out: R[] = [];
     settled.forEach((res, i) => {
       if (res.status === "fulfilled") out.push(res.value);
-      else
+      else {
+        const error = this.#wrap(res.reason, shards[i] as string);
         failed.push({
           shard: shards[i] as string,
-          error: this.#wrapShard(res.reason, shards[i] as string),
+          error: error instanceof Error ? error : new Error(String(error)),
         });
+      }
     });
     return out;
   }
 
-  #wrap(error: unknown, target: KeyTarget): Error {
+  /** The one place driver failures on a shard become SHARD_UNAVAILABLE; other errors pass as they are. */
+  #wrap(error: unknown, shard: string, range?: KeyRange): unknown {
     if (error instanceof RouterError) return error;
     if (isTransportError(error)) {
+      const where = range ? ` for range ${formatKeyRange(range)}` : "";
       return new RouterError(
         "SHARD_UNAVAILABLE",
-        `shard ${target.shard} is unavailable for range ${formatKeyRange(target.range)}: ${redactedMessage(error)}`,
-        { shard: target.shard, range: formatKeyRange(target.range), cause: error },
+        `shard ${shard} is unavailable${where}: ${redactUrl(String((error as Error)?.message ?? error))}`,
+        { shard, ...(range ? { range: formatKeyRange(range) } : {}), cause: error },
       );
     }
-    return error as Error;
-  }
-
-  #wrapShard(error: unknown, shard: string): Error {
-    if (error instanceof RouterError) return error;
-    if (isTransportError(error)) {
-      return new RouterError(
-        "SHARD_UNAVAILABLE",
-        `shard ${shard} is unavailable: ${redactedMessage(error)}`,
-        { shard, cause: error },
-      );
-    }
-    return error instanceof Error ? error : new Error(String(error));
+    return error;
   }
 
   #assertOpen(): void {
@@ -654,10 +647,6 @@ function isTransportError(error: unknown): boolean {
       /^(ECONN|ETIMEDOUT|EHOST|ENOTFOUND|PROTOCOL_|EPIPE)/.test(e.code)) ||
     e.code === "ER_ACCESS_DENIED_ERROR"
   );
-}
-
-function redactedMessage(error: unknown): string {
-  return String((error as Error)?.message ?? error).replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, "$1***@");
 }
 
 function hasColumns(qb: Knex.QueryBuilder): boolean {
