@@ -171,7 +171,9 @@ export class Router {
   /** Where `key` lives: its keyspace id, the owning range (or pin) and the shard. */
   locate(key: unknown, options: KeyOptions = {}): KeyTarget {
     const loc = this.#owner(key, options);
-    const bytes = Buffer.from(canonicalKeyBytes(key));
+    const copy = canonicalKeyBytes(key);
+    // canonicalKeyBytes already returns a fresh copy: view it rather than copy it again.
+    const bytes = Buffer.from(copy.buffer, copy.byteOffset, copy.length);
     return {
       ...loc,
       fence: { ksid: loc.ksid, keyBytes: bytes.length <= MAX_PINNED_KEY_BYTES ? bytes : null },
