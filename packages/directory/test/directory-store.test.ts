@@ -2,6 +2,7 @@ import {
   type DirectoryError,
   evenSplit,
   expectedFence,
+  hashKeyFunction,
   MysqlDirectoryStore,
   parseKeyRange,
 } from "@shardkit/directory";
@@ -166,6 +167,22 @@ describe("MysqlDirectoryStore", () => {
     expect((await fenceOf(shards.a ?? "")).filter((r) => r.startsWith("pin"))).toEqual([
       expect.stringMatching(/^pin_away \w+-\w+ whale serving$/),
     ]);
+    // Every shard's range rows count the pinned keys whose keyspace id they hold: the one
+    // holding whale's says 1, so a write there takes the full check.
+    const whale = hashKeyFunction.ksid("whale");
+    for (const url of [shards.a, shards.b]) {
+      const rows = (
+        await sql(
+          url ?? "",
+          "SELECT range_start, range_end, pinned_keys FROM shardkit_ownership WHERE kind = 'range'",
+        )
+      )[0] as { range_start: number; range_end: number; pinned_keys: number }[];
+      expect(rows.length).toBeGreaterThan(0);
+      for (const r of rows) {
+        const holds = Number(r.range_start) <= whale && whale < Number(r.range_end);
+        expect(Number(r.pinned_keys), `${r.range_start}-${r.range_end}`).toBe(holds ? 1 : 0);
+      }
+    }
     await refused(() => store.pinKey("whale", "a"), "ALREADY_PINNED");
     await refused(() => store.pinKey("other", "zz"), "UNKNOWN_SHARD");
     await refused(() => store.unpinKey("nobody"), "NOT_PINNED");
@@ -217,6 +234,55 @@ describe("MysqlDirectoryStore", () => {
     );
     expect(await fenceOf(shards.b ?? "")).toEqual(want.sort());
     expect((await store.doctor()).differences).toEqual([]);
+  });
+
+  it("doctor upgrades an ownership table without pinned-key counts and fills them in", async () => {
+    const ranges = (await store.snapshot()).ranges;
+    const ownerOf = (key: number) =>
+      ranges.find(
+        (r) =>
+          r.range.start <= hashKeyFunction.ksid(key) && hashKeyFunction.ksid(key) < r.range.end,
+      );
+    // One pinned key in a range of b, one in a range of a.
+    const inB = [...Array(1000).keys()].find((k) => ownerOf(k)?.shard === "b") as number;
+    const inA = [...Array(1000).keys()].find((k) => ownerOf(k)?.shard === "a") as number;
+    await store.pinKey(inB, "a");
+    await store.pinKey(inA, "b");
+    const counted = new Set([ownerOf(inB)?.range.start, ownerOf(inA)?.range.start]);
+    const countsOn = async (shard: string) =>
+      (
+        (
+          await sql(
+            shards[shard] ?? "",
+            "SELECT range_start, pinned_keys FROM shardkit_ownership WHERE kind = 'range'",
+          )
+        )[0] as { range_start: number; pinned_keys: number }[]
+      ).map((r) => [Number(r.range_start), Number(r.pinned_keys)]);
+    const expected = (shard: string) =>
+      ranges
+        .filter((r) => r.shard === shard)
+        .map((r) => [r.range.start, counted.has(r.range.start) ? 1 : 0]);
+
+    // The table as an older release left it: no count column.
+    await sql(shards.b ?? "", "ALTER TABLE shardkit_ownership DROP COLUMN pinned_keys");
+    expect((await store.doctor()).repairedShards).toEqual(["b"]);
+    expect(await countsOn("b")).toEqual(expected("b"));
+    // A wrong count is a difference doctor names and repairs.
+    await sql(shards.a ?? "", "UPDATE shardkit_ownership SET pinned_keys = 0");
+    const dry = await store.doctor({ dryRun: true });
+    expect(dry.differences).toEqual([
+      expect.objectContaining({
+        shard: "a",
+        kind: "state",
+        expected: expect.stringContaining("serving, 1 pinned key(s)"),
+        actual: expect.stringContaining("serving, 0 pinned key(s)"),
+      }),
+    ]);
+    expect((await store.doctor()).repairedShards).toEqual(["a"]);
+    expect(await countsOn("a")).toEqual(expected("a"));
+    expect((await store.doctor()).differences).toEqual([]);
+    await store.unpinKey(inB);
+    await store.unpinKey(inA);
   });
 
   it("doctor refuses and explains when a shard is unreachable", async () => {

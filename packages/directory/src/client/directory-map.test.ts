@@ -71,6 +71,30 @@ describe("DirectoryMap", () => {
     expect(rangeContains(plain.range, plain.ksid)).toBe(true);
   });
 
+  it("tells whether a range holds a pinned key's keyspace id, at its edges too", () => {
+    const keys = ["whale", 42, "user:7", 99_999];
+    const map = new DirectoryMap(
+      snapshot(
+        8,
+        keys.map((k) => [k, "a"] as [unknown, string]),
+      ),
+    );
+    const ksids = keys.map((k) => hashKeyFunction.ksid(k));
+    const ranges = [
+      ...evenSplit(64),
+      ...ksids.flatMap((k) => [
+        { start: k, end: k + 1 },
+        { start: Math.max(0, k - 10), end: k },
+        { start: k + 1, end: k + 10 },
+      ]),
+    ];
+    for (const range of ranges) {
+      const expected = ksids.some((k) => rangeContains(range, k));
+      expect(map.hasPinnedKeysIn(range), JSON.stringify(range)).toBe(expected);
+    }
+    expect(new DirectoryMap(snapshot(8)).hasPinnedKeysIn({ start: 0, end: 2 ** 32 })).toBe(false);
+  });
+
   it("uses the table's key function", () => {
     const map = new DirectoryMap(snapshot(4));
     expect(map.lookup(0x40000000, "events")).toMatchObject({

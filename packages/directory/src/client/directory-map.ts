@@ -31,6 +31,8 @@ export class DirectoryMap {
   readonly #pins: ReadonlyMap<string, PinnedKey>;
   /** Hash ksids of pinned keys: a key whose hash ksid is not here cannot be pinned. */
   readonly #pinnedKsids: ReadonlySet<number>;
+  /** The same ksids, sorted, to ask whether a range holds any. */
+  readonly #sortedPinnedKsids: Float64Array;
   readonly #tables: ReadonlyMap<string, { table: ShardedTable; fn: KeyFunction }>;
   readonly #shards: ReadonlyMap<string, ShardRecord>;
 
@@ -40,6 +42,7 @@ export class DirectoryMap {
     this.#starts = Uint32Array.from(this.#ranges, (r) => r.range.start);
     this.#pins = new Map(snapshot.pins.map((p) => [canonicalKeyString(p.keyBytes), p]));
     this.#pinnedKsids = new Set(snapshot.pins.map((p) => p.ksid));
+    this.#sortedPinnedKsids = Float64Array.from(this.#pinnedKsids).sort();
     this.#tables = new Map(
       snapshot.tables.map((t) => [t.name, { table: t, fn: getKeyFunction(t.keyFunction) }]),
     );
@@ -87,6 +90,20 @@ export class DirectoryMap {
       else hi = mid - 1;
     }
     return this.#ranges[lo] as RangeAssignment;
+  }
+
+  /** True when some pinned key's (hash) keyspace id falls in `range`. */
+  hasPinnedKeysIn(range: KeyRange): boolean {
+    const ksids = this.#sortedPinnedKsids;
+    let lo = 0;
+    let hi = ksids.length;
+    // First pinned ksid >= range.start.
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ksids[mid] as number) < range.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < ksids.length && (ksids[lo] as number) < range.end;
   }
 
   /** The registered shard called `name`, or undefined. */

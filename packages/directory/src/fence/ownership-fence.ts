@@ -24,7 +24,17 @@ export interface FenceRow {
   /** Canonical key bytes for pins; empty for ranges. */
   readonly keyBytes: Uint8Array;
   readonly state: FenceState;
+  /**
+   * For ranges: how many pinned keys (of any shard) have their keyspace id in the range; the
+   * one-statement insert fence ({@link fencedInsertSql}) accepts only ranges where this is 0.
+   * Always 0 for pins.
+   */
+  readonly pinnedKeys: number;
 }
+
+// A row written without the count (by an older shardkit) says 1: "may hold pinned keys",
+// which sends writes to the full check until doctor rewrites the fence.
+const PINNED_KEYS_COLUMN = "pinned_keys INT UNSIGNED NOT NULL DEFAULT 1";
 
 /** DDL of the fence table; idempotent. */
 export const CREATE_FENCE_TABLE = `CREATE TABLE IF NOT EXISTS ${FENCE_TABLE} (
@@ -34,6 +44,7 @@ export const CREATE_FENCE_TABLE = `CREATE TABLE IF NOT EXISTS ${FENCE_TABLE} (
   key_bytes VARBINARY(255) NOT NULL DEFAULT '',
   state ENUM('serving','frozen') NOT NULL DEFAULT 'serving',
   directory_version BIGINT UNSIGNED NOT NULL,
+  ${PINNED_KEYS_COLUMN},
   PRIMARY KEY (kind, range_start, key_bytes)
 ) ENGINE=InnoDB`;
 
@@ -93,9 +104,32 @@ function fenceProcedure(name: string, prologue: string): string {
   END`;
 }
 
+/**
+ * An INSERT of one row that carries its own fence, for keys in a range with no pinned key:
+ * `INSERT INTO <table> (<columns>) SELECT <values> FROM shardkit_ownership WHERE <the range
+ * starting at start is serving here, covers ksid and holds no pinned key> LOCK IN SHARE MODE`.
+ * It inserts the row when the shard owns the key and nothing when it does not (affected rows
+ * 0); it reads the range's row with a shared lock held to commit, like the fence procedures,
+ * so a cutover's freeze waits for it. Bind the row's values, then the range start, then the
+ * key's ksid twice. `quote` quotes an identifier.
+ */
+export function fencedInsertSql(
+  table: string,
+  columns: readonly string[],
+  quote: (identifier: string) => string,
+): string {
+  return `INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) SELECT ${columns.map(() => "?").join(", ")} FROM ${FENCE_TABLE} WHERE kind = 'range' AND range_start = ? AND key_bytes = '' AND range_start <= ? AND range_end > ? AND state = 'serving' AND pinned_keys = 0 LOCK IN SHARE MODE`;
+}
+
 /** Creates (or upgrades) the fence table and procedures on a shard connection; idempotent. */
 export async function ensureFence(conn: SqlConnection): Promise<void> {
   await conn.execute(CREATE_FENCE_TABLE);
+  const column = await conn.query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'pinned_keys'",
+    [FENCE_TABLE],
+  );
+  if (Number(column[0]?.n ?? 0) === 0)
+    await conn.execute(`ALTER TABLE ${FENCE_TABLE} ADD COLUMN ${PINNED_KEYS_COLUMN}`);
   const have = await conn.query<{ n: number }>(
     "SELECT COUNT(*) AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME IN ('shardkit_fence', 'shardkit_begin_fenced') AND ROUTINE_COMMENT = ?",
     [FENCE_PROCEDURES_VERSION],
@@ -114,6 +148,8 @@ export function expectedFence(snapshot: DirectorySnapshot, shard: string): Fence
       range: a.range,
       keyBytes: new Uint8Array(0),
       state: a.state === "frozen" ? "frozen" : "serving",
+      pinnedKeys: snapshot.pins.filter((p) => a.range.start <= p.ksid && p.ksid < a.range.end)
+        .length,
     });
   }
   // A pinned key is owned by its shard and refused by every other shard, whatever range
@@ -124,6 +160,7 @@ export function expectedFence(snapshot: DirectorySnapshot, shard: string): Fence
       range: { start: p.ksid, end: p.ksid + 1 },
       keyBytes: p.keyBytes,
       state: "serving",
+      pinnedKeys: 0,
     });
   }
   return rows;
@@ -137,12 +174,14 @@ export async function readFence(conn: SqlConnection): Promise<FenceRow[]> {
     range_end: number | string;
     key_bytes: Buffer;
     state: FenceState;
-  }>(`SELECT kind, range_start, range_end, key_bytes, state FROM ${FENCE_TABLE}`);
+    pinned_keys: number;
+  }>(`SELECT kind, range_start, range_end, key_bytes, state, pinned_keys FROM ${FENCE_TABLE}`);
   return rows.map((r) => ({
     kind: r.kind,
     range: { start: Number(r.range_start), end: Number(r.range_end) },
     keyBytes: new Uint8Array(r.key_bytes),
     state: r.state,
+    pinnedKeys: Number(r.pinned_keys),
   }));
 }
 
@@ -157,7 +196,7 @@ export async function writeFence(
     await conn.query(`DELETE FROM ${FENCE_TABLE}`);
     if (rows.length > 0) {
       await conn.query(
-        `INSERT INTO ${FENCE_TABLE} (kind, range_start, range_end, key_bytes, state, directory_version) VALUES ?`,
+        `INSERT INTO ${FENCE_TABLE} (kind, range_start, range_end, key_bytes, state, directory_version, pinned_keys) VALUES ?`,
         [
           rows.map((r) => [
             r.kind,
@@ -166,6 +205,7 @@ export async function writeFence(
             Buffer.from(r.keyBytes),
             r.state,
             version,
+            r.pinnedKeys,
           ]),
         ],
       );
@@ -192,13 +232,17 @@ export function diffFence(
     const a = have.get(k);
     if (!a) {
       out.push({ shard, kind: "missing", what: describe(e), expected: e.state });
-    } else if (a.state !== e.state || a.range.end !== e.range.end) {
+    } else if (
+      a.state !== e.state ||
+      a.range.end !== e.range.end ||
+      a.pinnedKeys !== e.pinnedKeys
+    ) {
       out.push({
         shard,
         kind: "state",
         what: describe(e),
-        expected: `${formatKeyRange(e.range)} ${e.state}`,
-        actual: `${formatKeyRange(a.range)} ${a.state}`,
+        expected: describeState(e),
+        actual: describeState(a),
       });
     }
   }
@@ -206,6 +250,11 @@ export function diffFence(
     if (!want.has(k)) out.push({ shard, kind: "extra", what: describe(a), actual: a.state });
   }
   return out;
+}
+
+function describeState(row: FenceRow): string {
+  const pins = row.kind === "range" ? `, ${row.pinnedKeys} pinned key(s)` : "";
+  return `${formatKeyRange(row.range)} ${row.state}${pins}`;
 }
 
 function describe(row: FenceRow): string {
