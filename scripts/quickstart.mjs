@@ -44,9 +44,7 @@ try {
     for (const server of [a, b]) await createUsersTable(server.url);
     console.log("\nwriting 20 users through the router (each to the shard that owns its user_id)");
     for (let id = 1; id <= 20; id++) {
-      await router.writeOne(id, (knex) =>
-        knex("users").insert({ user_id: id, name: `user ${id}` }),
-      );
+      await router.insert("users", { user_id: id, name: `user ${id}` });
     }
     for (const name of ["s1", "s2"]) {
       const [{ n }] = await router.readShard(name)("users").count({ n: "*" });

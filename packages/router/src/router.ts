@@ -5,6 +5,7 @@ import {
   DirectoryClient,
   type DirectoryStore,
   FENCE_ERRNO,
+  fencedInsertSql,
   formatKeyRange,
   type KeyLocation,
   type KeyRange,
@@ -12,6 +13,7 @@ import {
   parseKeyRange,
   rangesOverlap,
   redactUrl,
+  type ShardedTable,
   ShardkitError,
 } from "@shardkit/directory";
 import type { Knex } from "knex";
@@ -64,6 +66,22 @@ export interface WriteOptions extends KeyOptions {
   readonly deadlineMs?: number;
 }
 
+/** Options of {@link Router.insert}. */
+export interface InsertOptions {
+  /** Overrides the router's write deadline for this insert, in ms. */
+  readonly deadlineMs?: number;
+}
+
+/** One row to insert: column name to value. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** What {@link Router.insert} returns. */
+export interface InsertResult {
+  readonly affectedRows: number;
+  /** The first AUTO_INCREMENT value the insert generated; 0 when none. */
+  readonly insertId: number;
+}
+
 /** A query run on many shards and merged. */
 export interface ScatterOptions {
   /** Builds the query for one shard (without ORDER BY, LIMIT or aggregates: the router adds those). */
@@ -94,6 +112,8 @@ export interface KeyTarget extends KeyLocation {
 }
 
 const MAX_PINNED_KEY_BYTES = 255;
+/** Composed INSERT statements kept per router (one per table and column list). */
+const MAX_CACHED_INSERTS = 1000;
 /** Column types whose order depends on a collation. */
 const TEXT_TYPES = new Set([
   "char",
@@ -148,6 +168,7 @@ export class Router {
   readonly #sequences = new Map<string, { next: number; end: number; pending?: Promise<void> }>();
   readonly #unsubscribe: () => void;
   readonly #columnTypes = new Map<string, Promise<Map<string, string>>>();
+  readonly #insertSql = new Map<string, string>();
   #closed = false;
 
   constructor(
@@ -223,26 +244,52 @@ export class Router {
     build: (knex: Knex) => Knex.QueryBuilder | Knex.Raw,
     options: WriteOptions = {},
   ): Promise<mysql.ResultSetHeader> {
-    return this.#retryFenced([key], options, async ([target]) => {
-      const t = target as KeyTarget;
-      const shard = this.#connections(t.shard);
-      const { sql, bindings } = build(shard.writer).toSQL().toNative();
-      const conn = await shard.statements.getConnection();
-      try {
-        // One round trip. MySQL stops at the first failing statement, so a refused fence
-        // (which rolls back) never runs the write, and a failed write never commits.
-        const [results] = await conn.query(`CALL shardkit_begin_fenced(?, ?); ${sql}; COMMIT`, [
-          t.fence.ksid,
-          t.fence.keyBytes,
-          ...(bindings as unknown[]),
-        ]);
-        return (results as unknown[])[1] as mysql.ResultSetHeader;
-      } catch (error) {
-        if (!isFenceError(error)) await conn.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        conn.release();
+    return this.#retryFenced([key], options, (targets) => this.#oneRoundTrip(targets, build));
+  }
+
+  /**
+   * Inserts rows into a sharded table on the shard that owns them; each row's key is its
+   * value of the table's key column, and all rows must live on one shard. Fenced and retried
+   * on the new owner like {@link write}.
+   *
+   * One row of a hash-keyed table whose range holds no pinned key is one autocommit
+   * statement: the INSERT reads the shard's ownership row itself, with a shared lock, and
+   * inserts nothing when the shard does not serve the range. Other inserts take the path of
+   * {@link writeOne}.
+   */
+  async insert(
+    table: string,
+    rows: Row | readonly Row[],
+    options: InsertOptions = {},
+  ): Promise<InsertResult> {
+    this.#assertOpen();
+    const def = this.#table(table);
+    const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
+    if (list.length === 0)
+      throw new ShardkitError("BAD_ARGUMENT", "insert() needs at least one row");
+    const keys = list.map((row, i) => {
+      const key = row[def.keyColumn];
+      if (key === undefined || key === null) {
+        throw new ShardkitError(
+          "BAD_ARGUMENT",
+          `row ${i + 1} has no value for ${table}.${def.keyColumn}, the table's shard key; give every row its key (router.nextId() hands out unique ones)`,
+        );
       }
+      return key;
+    });
+    const [only] = list;
+    // Only the first attempt takes the one-statement path: when it is refused, the retry
+    // goes through the fence procedure, which says why.
+    let oneStatement = list.length === 1 && def.keyFunction === "hash" && hasPlainValues(only);
+    return this.#retryFenced(keys, { ...options, table }, async (targets) => {
+      const target = targets[0] as KeyTarget;
+      if (oneStatement && !target.pinned && !this.directory.map.hasPinnedKeysIn(target.range)) {
+        oneStatement = false;
+        return this.#fencedInsert(target, table, only as Row);
+      }
+      oneStatement = false;
+      const header = await this.#oneRoundTrip(targets, (k) => k(table).insert(list));
+      return { affectedRows: header.affectedRows, insertId: header.insertId };
     });
   }
 
@@ -269,13 +316,7 @@ export class Router {
     keys: readonly unknown[],
     build: (qb: Knex.QueryBuilder, shard: string) => Knex.QueryBuilder = (qb) => qb,
   ): Promise<T[]> {
-    const def = this.directory.map.table(table);
-    if (!def) {
-      throw new ShardkitError(
-        "UNKNOWN_TABLE",
-        `table ${table} is not sharded; register it with shardkit table add ${table} --key <column>`,
-      );
-    }
+    const def = this.#table(table);
     const byShard = new Map<string, unknown[]>();
     for (const k of keys) {
       const shard = this.#owner(k, { table }).shard;
@@ -521,6 +562,69 @@ export class Router {
   }
 
   /** Where `key` lives, without the fence parameters that only writes need. */
+  /**
+   * The fence of every key, one statement and COMMIT, sent as one multi-statement query.
+   * MySQL stops at the first failing statement, so a refused fence (which rolls back) never
+   * runs the statement, and a failed statement never commits.
+   */
+  async #oneRoundTrip(
+    targets: readonly KeyTarget[],
+    build: (knex: Knex) => Knex.QueryBuilder | Knex.Raw,
+  ): Promise<mysql.ResultSetHeader> {
+    const fences = distinctFences(targets);
+    const shard = this.#connections((targets[0] as KeyTarget).shard);
+    const { sql, bindings } = build(shard.writer).toSQL().toNative();
+    const calls = fences.map((_, i) =>
+      i === 0 ? "CALL shardkit_begin_fenced(?, ?)" : "CALL shardkit_fence(?, ?)",
+    );
+    const conn = await shard.statements.getConnection();
+    try {
+      const [results] = await conn.query(`${calls.join("; ")}; ${sql}; COMMIT`, [
+        ...fences.flatMap((f) => [f.ksid, f.keyBytes]),
+        ...(bindings as unknown[]),
+      ]);
+      return (results as unknown[])[fences.length] as mysql.ResultSetHeader;
+    } catch (error) {
+      if (!isFenceError(error)) await conn.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      conn.release();
+    }
+  }
+
+  /** One row, inserted by a statement that checks the range's fence row itself (autocommit). */
+  async #fencedInsert(target: KeyTarget, table: string, row: Row): Promise<InsertResult> {
+    const columns = Object.keys(row).filter((c) => row[c] !== undefined);
+    const cacheKey = `${table}\u0000${columns.join("\u0000")}`;
+    let sql = this.#insertSql.get(cacheKey);
+    if (sql === undefined) {
+      sql = fencedInsertSql(table, columns, quoteIdentifier);
+      if (this.#insertSql.size >= MAX_CACHED_INSERTS) this.#insertSql.clear();
+      this.#insertSql.set(cacheKey, sql);
+    }
+    const bindings = columns.map((c) => row[c]);
+    bindings.push(target.range.start, target.fence.ksid, target.fence.ksid);
+    const [result] = await this.#connections(target.shard).statements.query(sql, bindings);
+    const header = result as mysql.ResultSetHeader;
+    if (header.affectedRows === 0) {
+      throw new FenceRefusal(
+        `shardkit fence: shard ${target.shard} does not serve range ${formatKeyRange(target.range)} for this key (not owned, frozen for a cutover, or holding a pinned key)`,
+      );
+    }
+    return { affectedRows: header.affectedRows, insertId: header.insertId };
+  }
+
+  #table(table: string): ShardedTable {
+    const def = this.directory.map.table(table);
+    if (!def) {
+      throw new ShardkitError(
+        "UNKNOWN_TABLE",
+        `table ${table} is not sharded; register it with shardkit table add ${table} --key <column>`,
+      );
+    }
+    return def;
+  }
+
   #owner(key: unknown, options: KeyOptions): KeyLocation {
     const map = this.directory.map;
     let loc: KeyLocation;
@@ -561,14 +665,13 @@ export class Router {
     fn: (trx: Knex.Transaction) => Promise<T> | T,
   ): Promise<T> {
     const knex = this.#connections(shard).writer;
-    const [first, ...rest] = targets as [KeyTarget, ...KeyTarget[]];
+    const [first, ...rest] = distinctFences(targets) as [FenceParams, ...FenceParams[]];
     return knex.transaction(
       async (trx) => {
-        for (const t of rest)
-          await trx.raw("CALL shardkit_fence(?, ?)", [t.fence.ksid, t.fence.keyBytes]);
+        for (const f of rest) await trx.raw("CALL shardkit_fence(?, ?)", [f.ksid, f.keyBytes]);
         return fn(trx);
       },
-      { [FENCE_PARAM]: first.fence } as Knex.TransactionConfig,
+      { [FENCE_PARAM]: first } as Knex.TransactionConfig,
     );
   }
 
@@ -622,6 +725,49 @@ export class Router {
         "the router is closed; create a new one with createRouter()",
       );
   }
+}
+
+/** The one-statement insert found the fence closed: handled like the procedures' refusal. */
+class FenceRefusal extends Error {
+  readonly errno = FENCE_ERRNO;
+}
+
+function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll("`", "``")}\``;
+}
+
+/** Values the driver binds as they are; anything else (knex.raw, objects) goes through knex. */
+function hasPlainValues(row: Row | undefined): boolean {
+  if (row === undefined) return false;
+  for (const c in row) {
+    const v = row[c];
+    if (
+      v === null ||
+      v === undefined ||
+      typeof v === "string" ||
+      typeof v === "number" ||
+      typeof v === "bigint" ||
+      typeof v === "boolean" ||
+      v instanceof Date ||
+      v instanceof Uint8Array
+    )
+      continue;
+    return false;
+  }
+  return true;
+}
+
+/** The fence checks a write needs: one per distinct key. */
+function distinctFences(targets: readonly KeyTarget[]): FenceParams[] {
+  const seen = new Set<string>();
+  const out: FenceParams[] = [];
+  for (const t of targets) {
+    const id = `${t.fence.ksid}:${t.fence.keyBytes?.toString("hex") ?? ""}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(t.fence);
+  }
+  return out;
 }
 
 function isFenceError(error: unknown): boolean {

@@ -2,6 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import {
+  FENCE_TABLE,
+  fencedInsertSql,
   hashKeyFunction,
   MysqlDirectoryStore,
   parseKeyRange,
@@ -223,6 +225,146 @@ describe("routing reads and writes", () => {
     expect(await db("users").where({ user_id: key }).first()).toMatchObject({ name: "renamed" });
     await router.writeOne(key, (k) => k("users").where({ user_id: key }).delete());
     expect(await whereIs("users", "user_id", key)).toEqual([]);
+  });
+
+  it("inserts rows by their key column, fenced, and refuses bad rows with a clear error", async () => {
+    const key = 444_001;
+    const owner = router.locate(key).shard;
+    const db = shardDb[owner] as Knex;
+    const onOwner = (from: number) =>
+      [...Array(100).keys()].map((i) => from + i).filter((k) => router.locate(k).shard === owner);
+    const elsewhere = [...Array(100).keys()]
+      .map((i) => 444_500 + i)
+      .find((k) => router.locate(k).shard !== owner) as number;
+
+    expect(await router.insert("users", user(key))).toEqual({ affectedRows: 1, insertId: 0 });
+    expect(await whereIs("users", "user_id", key)).toEqual([owner]);
+    // The values land as a plain knex insert would store them (dates, decimals, NULLs).
+    await reference("users").insert(user(key));
+    expect(await db("users").where({ user_id: key }).first()).toEqual(
+      await reference("users").where({ user_id: key }).first(),
+    );
+    await expect(router.insert("users", user(key))).rejects.toMatchObject({ code: "ER_DUP_ENTRY" });
+
+    // Several rows of one shard in one statement; values knex builds (raw SQL) work too.
+    const many = onOwner(444_100).slice(0, 3);
+    const rows = many.map((k) => ({ ...user(k), created: db.raw("NOW()") }));
+    expect((await router.insert("users", rows)).affectedRows).toBe(3);
+    for (const k of many) expect(await whereIs("users", "user_id", k)).toEqual([owner]);
+
+    // Rows on two shards, a row without its key, a table that is not sharded, no rows:
+    // refused with the reason, nothing written.
+    const [fresh] = onOwner(444_200);
+    await expect(
+      router.insert("users", [user(fresh as number), user(elsewhere)]),
+    ).rejects.toMatchObject({ code: "CROSS_SHARD" });
+    const { user_id: _, ...keyless } = user(444_300);
+    await expect(router.insert("users", keyless)).rejects.toMatchObject({
+      code: "BAD_ARGUMENT",
+      message: expect.stringContaining("row 1 has no value for users.user_id"),
+    });
+    await expect(router.insert("nope", user(444_301))).rejects.toMatchObject({
+      code: "UNKNOWN_TABLE",
+    });
+    await expect(router.insert("users", [])).rejects.toMatchObject({ code: "BAD_ARGUMENT" });
+    for (const k of [fresh as number, elsewhere, 444_301])
+      expect(await whereIs("users", "user_id", k)).toEqual([]);
+
+    // A frozen range refuses the insert until the deadline, saying why; nothing is written.
+    const frozenKey = 444_400;
+    await whileFrozen(frozenKey, async () => {
+      const error = (await router
+        .insert("users", user(frozenKey), { deadlineMs: 200 })
+        .catch((e: unknown) => e)) as RouterError;
+      expect(error.code).toBe("DEADLINE_EXCEEDED");
+      expect((error.cause as RouterError).code).toBe("FENCED");
+      expect((error.cause as RouterError).message).toContain("frozen for a cutover");
+    });
+    expect(await whereIs("users", "user_id", frozenKey)).toEqual([]);
+    await db("users")
+      .whereIn("user_id", [key, ...many])
+      .delete();
+    await reference("users").where({ user_id: key }).delete();
+  });
+
+  it("a one-statement insert holds the fence's shared lock: a freeze waits for it, and later inserts see the freeze", async () => {
+    const key = 444_601;
+    const target = router.locate(key);
+    const db = shardDb[target.shard] as Knex;
+    const sql = fencedInsertSql(
+      "users",
+      ["user_id", "name", "country", "amount"],
+      (id) => `\`${id}\``,
+    );
+    const bindings = (k: number) => [
+      k,
+      "lock",
+      "de",
+      1,
+      target.range.start,
+      target.ksid,
+      target.ksid,
+    ];
+    const rangeRow = (k: Knex) =>
+      k(FENCE_TABLE).where({ kind: "range", range_start: target.range.start });
+    // An insert in flight: the statement the router sends, held open in a transaction; at
+    // READ COMMITTED, where a plain INSERT ... SELECT would not lock what it reads.
+    await db.transaction(
+      async (inFlight) => {
+        const [result] = (await inFlight.raw(sql, bindings(key))) as [{ affectedRows: number }];
+        expect(result.affectedRows).toBe(1);
+        const cutover = db.transaction(async (trx) => {
+          await trx.raw("SET SESSION innodb_lock_wait_timeout = 1");
+          await rangeRow(trx).update({ state: "frozen" });
+        });
+        await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
+      },
+      { isolationLevel: "read committed" },
+    );
+    expect(await whereIs("users", "user_id", key)).toEqual([target.shard]);
+    // Once the freeze is committed, the same statement inserts nothing.
+    await rangeRow(db).update({ state: "frozen" });
+    try {
+      const [refused] = (await db.raw(sql, bindings(key + 1))) as [{ affectedRows: number }];
+      expect(refused.affectedRows).toBe(0);
+    } finally {
+      await rangeRow(db).update({ state: "serving" });
+    }
+    expect(await whereIs("users", "user_id", key + 1)).toEqual([]);
+    await db("users").where({ user_id: key }).delete();
+  });
+
+  it("an insert for a range holding a pinned key takes the full check; a stale router lands on the pin's shard", async () => {
+    const key = 444_701;
+    const home = router.locate(key);
+    const pinTo = home.shard === "s3" ? "s1" : "s3";
+    const stale = await createRouter({
+      directory: directoryUrl,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
+    await store.pinKey(key, pinTo);
+    await router.refresh();
+    const neighbour = [...Array(100_000).keys()]
+      .map((i) => i + 600_000)
+      .find((k) => rangeContains(home.range, hashKeyFunction.ksid(k))) as number;
+    try {
+      // The stale router does not know the pin. The home shard's range row counts it, so the
+      // one-statement insert is refused there, and the retry lands on the pin's shard only.
+      expect(stale.locate(key).shard).toBe(home.shard);
+      expect((await stale.insert("users", user(key))).affectedRows).toBe(1);
+      expect(await whereIs("users", "user_id", key)).toEqual([pinTo]);
+      expect(stale.locate(key)).toMatchObject({ shard: pinTo, pinned: true });
+      // Another key of that range still inserts on the home shard, through the full check.
+      await router.insert("users", user(neighbour));
+      expect(await whereIs("users", "user_id", neighbour)).toEqual([home.shard]);
+    } finally {
+      await stale.close();
+      await (shardDb[pinTo] as Knex)("users").where({ user_id: key }).delete();
+      await (shardDb[home.shard] as Knex)("users").where({ user_id: neighbour }).delete();
+      await store.unpinKey(key);
+      await router.refresh();
+    }
   });
 
   it("routes a pinned key to its shard, and its range owner's fence refuses it", async () => {
