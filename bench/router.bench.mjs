@@ -22,27 +22,30 @@ function plainKnex(url) {
   });
 }
 
-async function time(fn, n) {
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) await fn(i);
-  return Number(process.hrtime.bigint() - t0) / 1e6 / n; // ms per op
-}
-
-/** Alternates A and B for `rounds` rounds and returns the median ms/op of each. */
-async function sideBySide(a, b, n, rounds = 7) {
-  const ra = [];
-  const rb = [];
-  for (let r = 0; r < rounds; r++) {
-    if (r % 2 === 0) {
-      ra.push(await time((i) => a(r * n + i), n));
-      rb.push(await time((i) => b(r * n + i), n));
+/**
+ * Runs A and B `n` times each, interleaved one operation at a time (A B, then B A, ...), so
+ * both see the same server state (buffer pool, log flushes, other load), and returns the
+ * median time per operation of each, in ms.
+ */
+async function sideBySide(a, b, n) {
+  const ta = [];
+  const tb = [];
+  const timed = async (fn, i, into) => {
+    const t0 = process.hrtime.bigint();
+    await fn(i);
+    into.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  };
+  for (let i = 0; i < n; i++) {
+    if (i % 2 === 0) {
+      await timed(a, i, ta);
+      await timed(b, i, tb);
     } else {
-      rb.push(await time((i) => b(r * n + i), n));
-      ra.push(await time((i) => a(r * n + i), n));
+      await timed(b, i, tb);
+      await timed(a, i, ta);
     }
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  return { a: median(ra), b: median(rb) };
+  return { a: median(ta), b: median(tb) };
 }
 
 /** Runs the router benchmarks and returns their figures. */
@@ -104,25 +107,40 @@ export async function run() {
         s1("items")
           .where({ id: s1Keys[i % s1Keys.length] })
           .first(),
-      2000,
+      10_000,
     );
 
     // 2. Single-row insert: routed and fenced vs a plain autocommit insert, on the same shard.
     const fresh = [];
-    for (let id = 10_000_000; fresh.length < 25_000; id++)
+    for (let id = 10_000_000; fresh.length < 40_000; id++)
       if (router.locate(id).shard === "s1") fresh.push(id);
     let next = 0;
+    const plainInsert = () => {
+      const id = fresh[next++];
+      return s1("items").insert({ id, v: 1, payload: "x" });
+    };
+    // Warm both paths up (pools, prepared caches) before timing.
+    for (let i = 0; i < 200; i++) {
+      const id = fresh[next++];
+      await router.insert("items", { id, v: 1, payload: "x" });
+      await plainInsert();
+    }
     const insert = await sideBySide(
+      () => {
+        const id = fresh[next++];
+        return router.insert("items", { id, v: 1, payload: "x" });
+      },
+      plainInsert,
+      6000,
+    );
+    // The same insert as one statement through writeOne (fence procedure, statement, COMMIT).
+    const oneInsert = await sideBySide(
       () => {
         const id = fresh[next++];
         return router.writeOne(id, (k) => k("items").insert({ id, v: 1, payload: "x" }));
       },
-      () => {
-        const id = fresh[next++];
-        return s1("items").insert({ id, v: 1, payload: "x" });
-      },
-      1000,
-      5,
+      plainInsert,
+      3000,
     );
     // The same insert through write(), a transaction with the caller's function inside.
     const txInsert = await sideBySide(
@@ -130,12 +148,8 @@ export async function run() {
         const id = fresh[next++];
         return router.write(id, (trx) => trx("items").insert({ id, v: 1, payload: "x" }));
       },
-      () => {
-        const id = fresh[next++];
-        return s1("items").insert({ id, v: 1, payload: "x" });
-      },
-      1000,
-      5,
+      plainInsert,
+      3000,
     );
 
     // 3. Scatter ORDER BY v LIMIT 100 over 4 shards vs the slowest single shard's query.
@@ -194,6 +208,11 @@ export async function run() {
         plainMs: insert.b,
         ratio: insert.a / insert.b,
         target: 1.15,
+      },
+      fencedStatementInsert: {
+        routedMs: oneInsert.a,
+        plainMs: oneInsert.b,
+        ratio: oneInsert.a / oneInsert.b,
       },
       fencedTransactionInsert: {
         routedMs: txInsert.a,
