@@ -607,16 +607,18 @@ async function stopChild(c: Child): Promise<void> {
 describe("routers in other processes", () => {
   it("a stale router's write is refused by the fence, retried, and lands on the new owner only", async () => {
     const stale = child(0);
+    const staleInserter = child(0);
     try {
       const { version } = await stale.ready;
+      expect((await staleInserter.ready).version).toBe(version);
       // A key that is not in the table yet, in the first range.
       const range = (await store.snapshot()).ranges[0];
       if (!range) throw new Error("no ranges");
       const from = range.shard;
       const to = from === "s3" ? "s2" : "s3";
-      const key = [...Array(5000).keys()]
+      const [key, insertKey] = [...Array(5000).keys()]
         .map((i) => i + 900_000)
-        .find((k) => rangeContains(range.range, hashKeyFunction.ksid(k))) as number;
+        .filter((k) => rangeContains(range.range, hashKeyFunction.ksid(k))) as [number, number];
       // Copy the range's rows to the new owner (what a move's copy step does), then switch.
       const rows = (await shardDb[from]?.("users").select()) ?? [];
       const moving = rows.filter((r) =>
@@ -631,6 +633,10 @@ describe("routers in other processes", () => {
       expect(reply).toMatchObject({ ok: true, shard: to });
       expect(reply.version).toBe(switched.version);
       expect(await whereIs("users", "user_id", key)).toEqual([to]);
+      // The same through insert(), whose one statement the old owner's fence refuses too.
+      const inserted = await staleInserter.send({ op: "insert", key: insertKey, name: "late" });
+      expect(inserted).toMatchObject({ ok: true, shard: to, version: switched.version });
+      expect(await whereIs("users", "user_id", insertKey)).toEqual([to]);
       expect(Number((await shardDb[from]?.("users").count({ n: "*" }))?.[0]?.n)).toBe(before);
       // The polling router follows on its own and writes to the new owner too.
       await new Promise((r) => setTimeout(r, 300));
@@ -641,7 +647,7 @@ describe("routers in other processes", () => {
       const ids = moving.map((r) => r.user_id);
       await shardDb[to]?.("users").whereIn("user_id", ids).delete();
     } finally {
-      await stopChild(stale);
+      await Promise.all([stopChild(stale), stopChild(staleInserter)]);
     }
   });
 
