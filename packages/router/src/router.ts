@@ -13,7 +13,6 @@ import {
   parseKeyRange,
   rangesOverlap,
   redactUrl,
-  type ShardedTable,
   ShardkitError,
 } from "@shardkit/directory";
 import type { Knex } from "knex";
@@ -263,7 +262,7 @@ export class Router {
     options: InsertOptions = {},
   ): Promise<InsertResult> {
     this.#assertOpen();
-    const def = this.#table(table);
+    const def = this.directory.map.requireTable(table);
     const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
     if (list.length === 0)
       throw new ShardkitError("BAD_ARGUMENT", "insert() needs at least one row");
@@ -277,17 +276,21 @@ export class Router {
       }
       return key;
     });
-    const [only] = list;
-    // Only the first attempt takes the one-statement path: when it is refused, the retry
+    const only = list[0] as Row;
+    // Only the first attempt may take the one-statement path: when it is refused, the retry
     // goes through the fence procedure, which says why.
-    let oneStatement = list.length === 1 && def.keyFunction === "hash" && hasPlainValues(only);
+    let firstAttempt = true;
     return this.#retryFenced(keys, { ...options, table }, async (targets) => {
       const target = targets[0] as KeyTarget;
-      if (oneStatement && !target.pinned && !this.directory.map.hasPinnedKeysIn(target.range)) {
-        oneStatement = false;
-        return this.#fencedInsert(target, table, only as Row);
-      }
-      oneStatement = false;
+      const oneStatement =
+        firstAttempt &&
+        list.length === 1 &&
+        def.keyFunction === "hash" &&
+        !target.pinned &&
+        hasPlainValues(only) &&
+        !this.directory.map.hasPinnedKeysIn(target.range);
+      firstAttempt = false;
+      if (oneStatement) return this.#fencedInsert(target, table, only);
       const header = await this.#oneRoundTrip(targets, (k) => k(table).insert(list));
       return { affectedRows: header.affectedRows, insertId: header.insertId };
     });
@@ -316,7 +319,7 @@ export class Router {
     keys: readonly unknown[],
     build: (qb: Knex.QueryBuilder, shard: string) => Knex.QueryBuilder = (qb) => qb,
   ): Promise<T[]> {
-    const def = this.#table(table);
+    const def = this.directory.map.requireTable(table);
     const byShard = new Map<string, unknown[]>();
     for (const k of keys) {
       const shard = this.#owner(k, { table }).shard;
@@ -614,17 +617,6 @@ export class Router {
     return { affectedRows: header.affectedRows, insertId: header.insertId };
   }
 
-  #table(table: string): ShardedTable {
-    const def = this.directory.map.table(table);
-    if (!def) {
-      throw new ShardkitError(
-        "UNKNOWN_TABLE",
-        `table ${table} is not sharded; register it with shardkit table add ${table} --key <column>`,
-      );
-    }
-    return def;
-  }
-
   #owner(key: unknown, options: KeyOptions): KeyLocation {
     const map = this.directory.map;
     let loc: KeyLocation;
@@ -737,8 +729,7 @@ function quoteIdentifier(name: string): string {
 }
 
 /** Values the driver binds as they are; anything else (knex.raw, objects) goes through knex. */
-function hasPlainValues(row: Row | undefined): boolean {
-  if (row === undefined) return false;
+function hasPlainValues(row: Row): boolean {
   for (const c in row) {
     const v = row[c];
     if (

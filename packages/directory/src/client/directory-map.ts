@@ -116,7 +116,16 @@ export class DirectoryMap {
     return this.#tables.get(name)?.table;
   }
 
+  /** The sharded table called `name`; fails with UNKNOWN_TABLE when it is not registered. */
+  requireTable(name: string): ShardedTable {
+    return this.#entry(name).table;
+  }
+
   #keyFunction(table: string): KeyFunction {
+    return this.#entry(table).fn;
+  }
+
+  #entry(table: string): { table: ShardedTable; fn: KeyFunction } {
     const entry = this.#tables.get(table);
     if (!entry) {
       throw new DirectoryError(
@@ -124,6 +133,6 @@ export class DirectoryMap {
         `table ${table} is not sharded; register it with shardkit table add ${table} --key <column>`,
       );
     }
-    return entry.fn;
+    return entry;
   }
 }
