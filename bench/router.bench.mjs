@@ -115,39 +115,28 @@ export async function run() {
     for (let id = 10_000_000; fresh.length < 40_000; id++)
       if (router.locate(id).shard === "s1") fresh.push(id);
     let next = 0;
-    const plainInsert = () => {
+    /** An operation that inserts one new row of s1, with the id it is given. */
+    const withFreshId = (insert) => () => {
       const id = fresh[next++];
-      return s1("items").insert({ id, v: 1, payload: "x" });
+      return insert(id, { id, v: 1, payload: "x" });
     };
-    // Warm both paths up (pools, prepared caches) before timing.
+    const plainInsert = withFreshId((_, row) => s1("items").insert(row));
+    const routedInsert = withFreshId((_, row) => router.insert("items", row));
+    // Warm both paths up (pools, the router's statement cache) before timing.
     for (let i = 0; i < 200; i++) {
-      const id = fresh[next++];
-      await router.insert("items", { id, v: 1, payload: "x" });
+      await routedInsert();
       await plainInsert();
     }
-    const insert = await sideBySide(
-      () => {
-        const id = fresh[next++];
-        return router.insert("items", { id, v: 1, payload: "x" });
-      },
-      plainInsert,
-      6000,
-    );
+    const insert = await sideBySide(routedInsert, plainInsert, 6000);
     // The same insert as one statement through writeOne (fence procedure, statement, COMMIT).
     const oneInsert = await sideBySide(
-      () => {
-        const id = fresh[next++];
-        return router.writeOne(id, (k) => k("items").insert({ id, v: 1, payload: "x" }));
-      },
+      withFreshId((id, row) => router.writeOne(id, (k) => k("items").insert(row))),
       plainInsert,
       3000,
     );
     // The same insert through write(), a transaction with the caller's function inside.
     const txInsert = await sideBySide(
-      () => {
-        const id = fresh[next++];
-        return router.write(id, (trx) => trx("items").insert({ id, v: 1, payload: "x" }));
-      },
+      withFreshId((id, row) => router.write(id, (trx) => trx("items").insert(row))),
       plainInsert,
       3000,
     );
