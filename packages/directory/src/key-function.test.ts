@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import murmurhash from "murmurhash";
 import { describe, expect, it } from "vitest";
-import { ShardKeyError, ShardkitError } from "./errors.js";
+import { ShardKeyError, ShardkitError } from "./errors/shardkit-error.js";
 import { murmur3X86_32 } from "./key-function/murmur3.js";
 import {
   canonicalKeyBytes,

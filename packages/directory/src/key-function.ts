@@ -1,4 +1,4 @@
-import { ShardKeyError, ShardkitError } from "./errors.js";
+import { ShardKeyError, ShardkitError } from "./errors/shardkit-error.js";
 import { describeKey, encodedKeyBuffer, encodeKey } from "./key-function/canonical-key.js";
 import { murmur3X86_32 } from "./key-function/murmur3.js";
 
@@ -59,6 +59,7 @@ export const identityKeyFunction: KeyFunction = keyFunction("identity", (key) =>
   // `+ 0` turns -0 into 0.
   if (Number.isInteger(ksid) && ksid >= 0 && ksid <= IDENTITY_MAX) return ksid + 0;
   return new ShardKeyError(
+    "BAD_SHARD_KEY",
     `the identity key function needs an integer from 0 to ${IDENTITY_MAX} (a number, bigint or decimal string), got ${describeKey(key)}; pass such an id, or shard the table with the hash key function`,
     { details: { type: key === null ? "null" : typeof key, keyFunction: "identity" } },
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KeyRangeError } from "./errors.js";
+import { KeyRangeError } from "./errors/shardkit-error.js";
 import {
   checkCoverage,
   compareRanges,

@@ -1,4 +1,4 @@
-import { KeyRangeError } from "./errors.js";
+import { KeyRangeError } from "./errors/shardkit-error.js";
 
 /** The exclusive end of the keyspace: keyspace ids are uint32, so `[0, 2^32)`. */
 export const KEYSPACE_SIZE = 0x1_0000_0000;
@@ -22,14 +22,19 @@ const EXAMPLES = "e.g. -40, 40-80, 80- or - for the whole keyspace";
  */
 export function parseKeyRange(text: string): KeyRange {
   if (text === "") {
-    throw new KeyRangeError(`invalid key range "": it is empty; write a range (${EXAMPLES})`, {
-      details: { input: text },
-    });
+    throw new KeyRangeError(
+      "BAD_KEY_RANGE",
+      `invalid key range "": it is empty; write a range (${EXAMPLES})`,
+      {
+        details: { input: text },
+      },
+    );
   }
   const parts = text.split("-");
   if (parts.length !== 2) {
     const dashes = parts.length - 1;
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `invalid key range ${quote(text)}: it has ${dashes} dashes but needs exactly one between start and end (${EXAMPLES})`,
       { details: { input: text } },
     );
@@ -39,6 +44,7 @@ export function parseKeyRange(text: string): KeyRange {
   const end = right === "" ? KEYSPACE_SIZE : parseBound("key range", text, right);
   if (start >= end) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `invalid key range ${quote(text)}: its start is not below its end; write the lower bound first and leave the end empty to run to the end of the keyspace (${EXAMPLES})`,
       { details: { input: text } },
     );
@@ -69,6 +75,7 @@ export function formatKeyRange(range: KeyRange): string {
 export function parseKsid(hex: string): number {
   if (hex === "") {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       'invalid keyspace id "": it is empty; give 1 to 8 hex digits, e.g. 40 for 0x40000000',
       { details: { input: hex } },
     );
@@ -94,6 +101,7 @@ export function keyRange(start: number, end: number): KeyRange {
     start >= end
   ) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `invalid key range [${start}, ${end}): give integers with 0 <= start < end <= 2^32`,
       { details: { start, end } },
     );
@@ -121,6 +129,7 @@ export function mergeRanges(a: KeyRange, b: KeyRange): KeyRange {
   if (!rangesAdjacent(a, b)) {
     const why = rangesOverlap(a, b) ? "they overlap" : "there is a gap between them";
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `cannot merge ${formatKeyRange(a)} and ${formatKeyRange(b)}: ${why}; only ranges where one ends exactly where the other starts can be merged`,
       { details: { a: formatKeyRange(a), b: formatKeyRange(b) } },
     );
@@ -136,6 +145,7 @@ export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
   const name = formatKeyRange(range);
   if (range.end - range.start < 2) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `cannot split ${name}: it holds a single keyspace id; split a wider range instead`,
       { details: { range: name } },
     );
@@ -144,6 +154,7 @@ export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
   if (!Number.isInteger(point) || point <= range.start || point >= range.end) {
     const shown = Number.isInteger(point) && point >= 0 && point < KEYSPACE_SIZE;
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `cannot split ${name} at ${shown ? formatKsid(point) : point}: the split point must lie strictly inside the range, above its start and below its end`,
       { details: { range: name, at: point } },
     );
@@ -161,6 +172,7 @@ export function splitRange(range: KeyRange, at?: number): [KeyRange, KeyRange] {
 export function evenSplit(n: number): KeyRange[] {
   if (!Number.isInteger(n) || n < 1 || n > KEYSPACE_SIZE) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `cannot split the keyspace into ${n} ranges: give a whole number from 1 to 2^32`,
       { details: { n } },
     );
@@ -231,12 +243,14 @@ function gap(start: number, end: number): CoverageResult {
 function parseBound(what: string, input: string, bound: string): number {
   if (!HEX_DIGITS.test(bound)) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `invalid ${what} ${quote(input)}: ${quote(bound)} is not hexadecimal; use only the digits 0-9 and a-f`,
       { details: { input } },
     );
   }
   if (bound.length > 8) {
     throw new KeyRangeError(
+      "BAD_KEY_RANGE",
       `invalid ${what} ${quote(input)}: ${quote(bound)} has ${bound.length} digits; give at most 8 hex digits per bound`,
       { details: { input } },
     );

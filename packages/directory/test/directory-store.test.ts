@@ -84,7 +84,7 @@ describe("MysqlDirectoryStore", () => {
     await refused(() => store.addShard(shardInput("9bad", shards.b ?? "")), "BAD_NAME");
     await refused(
       () => store.addShard({ ...shardInput("dead", shards.b ?? ""), port: 1, database: "x" }),
-      "SHARD_UNREACHABLE",
+      "SHARD_UNAVAILABLE",
     );
     await refused(() => store.removeShard("nope"), "UNKNOWN_SHARD");
     expect((await store.snapshot()).shards).toHaveLength(3);
@@ -206,7 +206,7 @@ describe("MysqlDirectoryStore", () => {
     const fenceA = await fenceOf(shards.a ?? "");
     await sql(shards.b ?? "", `DROP DATABASE ${new URL(doomed ?? "").pathname.slice(1)}`);
     // Pinning writes pin_away to every shard; d is gone, so the change must not happen at all.
-    await refused(() => store.pinKey("k1", "a"), "SHARD_UNREACHABLE");
+    await refused(() => store.pinKey("k1", "a"), "SHARD_UNAVAILABLE");
     expect((await store.snapshot()).pins).toEqual(before.pins);
     expect(await fenceOf(shards.a ?? "")).toEqual(fenceA);
     await store.removeShard("d");

@@ -1,4 +1,4 @@
-import { DirectoryError } from "../directory-errors.js";
+import { DirectoryError } from "../errors/directory-error.js";
 import {
   canonicalKeyString,
   getKeyFunction,

@@ -1,4 +1,4 @@
-import { ShardKeyError } from "../errors.js";
+import { ShardKeyError } from "../errors/shardkit-error.js";
 
 // Every key is encoded into this one buffer (grown when a key needs more), so encoding and
 // hashing a key allocates nothing; callers read it before the next key is encoded.
@@ -129,11 +129,13 @@ function writeString(text: string): number {
 function badNumber(key: number): ShardKeyError {
   if (Number.isInteger(key)) {
     return new ShardKeyError(
+      "BAD_SHARD_KEY",
       `shard key ${key} is beyond 2^53 - 1, where a JavaScript number loses digits; pass it as a bigint or a string`,
       { details: { type: "number", key: String(key) } },
     );
   }
   return new ShardKeyError(
+    "BAD_SHARD_KEY",
     `shard key ${key} is not an integer; pass an integer, a bigint, a string or bytes`,
     { details: { type: "number", key: String(key) } },
   );
@@ -141,6 +143,7 @@ function badNumber(key: number): ShardKeyError {
 
 function badKey(key: unknown): ShardKeyError {
   return new ShardKeyError(
+    "BAD_SHARD_KEY",
     `shard key is ${describeKey(key)}; pass an integer, a bigint, a string or bytes (Buffer or Uint8Array)`,
     { details: { type: key === null ? "null" : typeof key } },
   );

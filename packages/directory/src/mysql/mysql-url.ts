@@ -1,4 +1,4 @@
-import { ShardkitError } from "../errors.js";
+import { ShardkitError } from "../errors/shardkit-error.js";
 
 /** Where to reach a MySQL server (and optionally one database on it). */
 export interface MysqlEndpoint {

@@ -1,5 +1,5 @@
 import mysql from "mysql2/promise";
-import { ShardkitError } from "../errors.js";
+import { ShardkitError } from "../errors/shardkit-error.js";
 import { formatEndpoint, type MysqlEndpoint, redactSecrets } from "./mysql-url.js";
 
 /** The little of a MySQL connection that shardkit's metadata code needs. */

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { ShardkitError } from "../errors.js";
+import type { ShardkitError } from "../errors/shardkit-error.js";
 
 /**
  * The error `fn` throws, checked to be a `type` with `code` and a one-line message; fails

@@ -3,8 +3,8 @@ import {
   credentialResolver,
   shardPasswordVariable,
 } from "../../credentials.js";
-import { DirectoryError } from "../../directory-errors.js";
-import { ShardkitError } from "../../errors.js";
+import { DirectoryError } from "../../errors/directory-error.js";
+import { ShardkitError } from "../../errors/shardkit-error.js";
 import {
   diffFence,
   ensureFence,
@@ -858,7 +858,7 @@ function badName(kind: string, name: string): DirectoryError {
 
 function unreachable(shard: string, error: unknown): DirectoryError {
   return new DirectoryError(
-    "SHARD_UNREACHABLE",
+    "SHARD_UNAVAILABLE",
     `cannot reach shard ${shard}: ${(error as Error).message}; check the server runs and its password (${shardPasswordVariable(shard)} or the config's credentials)`,
     { details: { shard }, cause: error },
   );
