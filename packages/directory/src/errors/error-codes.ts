@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",
+  MYSQL_UNAVAILABLE: "unavailable",
   DEADLINE_EXCEEDED: "unavailable",
   // query
   QUERY_FAILED: "query",

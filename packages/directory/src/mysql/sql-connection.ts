@@ -1,5 +1,5 @@
 import mysql from "mysql2/promise";
-import { ShardkitError } from "../errors/shardkit-error.js";
+import { ShardkitError, type ShardkitErrorOptions } from "../errors/shardkit-error.js";
 import { formatEndpoint, type MysqlEndpoint, redactSecrets } from "./mysql-url.js";
 
 /** The little of a MySQL connection that shardkit's metadata code needs. */
@@ -19,23 +19,28 @@ export interface ConnectOptions {
   readonly withoutDatabase?: boolean;
 }
 
+/** The codes a {@link MysqlError} carries: the server was not reached, or it rejected a statement. */
+export type MysqlErrorCode = "MYSQL_UNAVAILABLE" | "MYSQL_ERROR";
+
+/** Options of a {@link MysqlError}: the shared ones plus what the driver reported. */
+export interface MysqlErrorOptions extends ShardkitErrorOptions {
+  /** The driver's error code, e.g. ER_NO_SUCH_TABLE or ECONNREFUSED. Default: none. */
+  readonly mysqlCode?: string;
+  /** The server's error number (e.g. 1146); negative or absent for transport failures. Default: none. */
+  readonly errno?: number;
+}
+
 /** A MySQL failure, wrapped once with the server and statement it came from; never carries a password. */
 export class MysqlError extends ShardkitError {
   /** The driver's error code, e.g. ER_NO_SUCH_TABLE or ECONNREFUSED. */
   readonly mysqlCode: string | undefined;
   /** The server's error number (e.g. 1146); negative or undefined for transport failures. */
   readonly errno: number | undefined;
-  constructor(
-    message: string,
-    mysqlCode: string | undefined,
-    details: Record<string, unknown>,
-    cause?: unknown,
-    errno?: number,
-  ) {
-    super("MYSQL_ERROR", message, { details, cause });
+  constructor(code: MysqlErrorCode, message: string, options?: MysqlErrorOptions) {
+    super(code, message, options);
     this.name = "MysqlError";
-    this.mysqlCode = mysqlCode;
-    this.errno = errno;
+    this.mysqlCode = options?.mysqlCode;
+    this.errno = options?.errno;
   }
 }
 
@@ -50,10 +55,14 @@ const CONNECT_CODES = new Set([
 export function isConnectError(error: unknown): boolean {
   if (!(error instanceof MysqlError)) return false;
   const code = error.mysqlCode;
-  // Server errors carry an errno (and usually an ER_ code); anything else is transport.
   if (code !== undefined && CONNECT_CODES.has(code)) return true;
-  // Socket errors carry negative errnos (-111 for ECONNREFUSED); MySQL's are positive.
-  return !(error.errno !== undefined && error.errno > 0) && !code?.startsWith("ER_");
+  return isTransportFailure(code, error.errno);
+}
+
+// Server errors carry a positive errno (and usually an ER_ code); socket errors carry a
+// negative errno (-111 for ECONNREFUSED) or none, and a code such as ECONNREFUSED.
+function isTransportFailure(code: string | undefined, errno: number | undefined): boolean {
+  return !(errno !== undefined && errno > 0) && !code?.startsWith("ER_");
 }
 
 /** The driver error code of a wrapped MySQL failure, if any. */
@@ -125,10 +134,13 @@ export function wrapMysqlError(
   const raw = e.message || e.errors?.map((x) => x.message).join("; ") || e.code || String(error);
   const message = redactSecrets(`${where}: ${raw}`, [password]);
   return new MysqlError(
+    isTransportFailure(e.code, e.errno) ? "MYSQL_UNAVAILABLE" : "MYSQL_ERROR",
     message,
-    e.code,
-    { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) },
-    error,
-    e.errno,
+    {
+      details: { server: where, ...(sql ? { sql: sql.slice(0, 200) } : {}) },
+      cause: error,
+      ...(e.code === undefined ? {} : { mysqlCode: e.code }),
+      ...(e.errno === undefined ? {} : { errno: e.errno }),
+    },
   );
 }
