@@ -1,25 +1,29 @@
-export { FENCE_PARAM, FencedMysqlClient, type FenceParams } from "./knex/fenced-mysql-client.js";
+export { createRouter } from "./create-router.js";
 export {
-  createRouter,
-  type KeyOptions,
+  DESTINATION_KINDS,
+  type Destination,
+  type DestinationKind,
   type KeyTarget,
-  Router,
-  type RouterOptions,
-  type ScatterOptions,
-  type ScatterResult,
-  type WriteOptions,
-} from "./router.js";
-export {
-  ROUTER_ERROR_CODES,
-  RouterError,
-  type RouterErrorCode,
-  type RouterErrorFacts,
-  ScatterError,
-  type ShardFailure,
-} from "./router-errors.js";
+  resolveDestination,
+  type ShardDestination,
+} from "./destination.js";
+export type { Router } from "./router.js";
+export { RouterError, ScatterError, type ShardFailure } from "./router-errors.js";
+export type {
+  InsertOptions,
+  InsertResult,
+  KeyOptions,
+  RouterOptions,
+  Row,
+  ScatterOptions,
+  ScatterResult,
+  WriteOptions,
+  WriteResult,
+} from "./router-options.js";
 export {
   AGGREGATE_FUNCTIONS,
   type AggregateFunction,
   type AggregateSpec,
 } from "./scatter/aggregates.js";
 export type { OrderTerm } from "./scatter/row-order.js";
+export type { FenceParams } from "./write/fence-params.js";

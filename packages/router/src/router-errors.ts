@@ -1,38 +1,22 @@
-import { ShardkitError } from "@shardkit/directory";
+import {
+  type ErrorCode,
+  errorCategory,
+  ShardkitError,
+  type ShardkitErrorOptions,
+} from "@shardkit/directory";
 
-/** Codes of router errors; check `code`, never the message. */
-export const ROUTER_ERROR_CODES = [
-  "NO_OWNER",
-  "FENCED",
-  "SHARD_UNAVAILABLE",
-  "CROSS_SHARD",
-  "DEADLINE_EXCEEDED",
-  "ROUTER_CLOSED",
-] as const;
-/** One of {@link ROUTER_ERROR_CODES}. */
-export type RouterErrorCode = (typeof ROUTER_ERROR_CODES)[number];
-
-/** What a router error is about: the shard, the key range, the cause. Never a password. */
-export interface RouterErrorFacts {
-  readonly shard?: string;
-  /** The key range in CLI notation, e.g. `40-80`. */
-  readonly range?: string;
-  readonly ksid?: string;
-  readonly cause?: unknown;
-  readonly [fact: string]: unknown;
-}
-
-/** A routing failure with a stable code and the facts a person needs. */
+/** A routing failure with a stable code and the facts a person needs (`shard`, `range`); never a password. */
 export class RouterError extends ShardkitError {
-  declare readonly code: RouterErrorCode;
+  /** The shard the failure is about, when there is one. */
   readonly shard: string | undefined;
+  /** The key range in CLI notation (e.g. `40-80`), when there is one. */
   readonly range: string | undefined;
-  constructor(code: RouterErrorCode, message: string, facts: RouterErrorFacts = {}) {
-    const { cause, ...details } = facts;
-    super(code, message, { details, cause });
+  constructor(code: ErrorCode, message: string, options?: ShardkitErrorOptions) {
+    super(code, message, options);
     this.name = "RouterError";
-    this.shard = facts.shard;
-    this.range = facts.range;
+    const details = options?.details ?? {};
+    this.shard = typeof details.shard === "string" ? details.shard : undefined;
+    this.range = typeof details.range === "string" ? details.range : undefined;
   }
 }
 
@@ -42,14 +26,27 @@ export interface ShardFailure {
   readonly error: Error;
 }
 
-/** A scatter where some shards failed: names each shard and why. */
+/**
+ * A scatter where some shards failed: names each shard and why. A query error on any shard
+ * makes it a query error (retrying will not help); otherwise the first failure's code, which
+ * is SHARD_UNAVAILABLE for a shard that cannot be reached.
+ */
 export class ScatterError extends RouterError {
   readonly failures: readonly ShardFailure[];
   constructor(failures: readonly ShardFailure[]) {
+    const codes = failures.map((f) =>
+      f.error instanceof ShardkitError ? f.error.code : ("SHARD_UNAVAILABLE" as ErrorCode),
+    );
+    const code = codes.find((c) => errorCategory(c) === "query") ?? codes[0] ?? "SHARD_UNAVAILABLE";
+    const first = failures[codes.indexOf(code)]?.error;
+    const advice =
+      code === "SHARD_UNAVAILABLE"
+        ? "retry, or pass allowPartial to take the rows of the other shards"
+        : "fix the query";
     super(
-      "SHARD_UNAVAILABLE",
-      `scatter failed on ${failures.length} shard(s): ${failures.map((f) => `${f.shard} (${f.error.message})`).join("; ")}; retry, or pass allowPartial to take the rows of the other shards`,
-      { shards: failures.map((f) => f.shard) },
+      code,
+      `scatter failed on ${failures.length} shard(s): ${failures.map((f) => `${f.shard} (${f.error.message})`).join("; ")}; ${advice}`,
+      { details: { shards: failures.map((f) => f.shard) }, cause: first },
     );
     this.name = "ScatterError";
     this.failures = failures;

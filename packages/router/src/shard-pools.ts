@@ -1,7 +1,7 @@
 import type { CredentialResolver, DirectoryMap, ShardRecord } from "@shardkit/directory";
 import knexFactory, { type Knex } from "knex";
 import mysql from "mysql2/promise";
-import { createShardKnex } from "./knex/fenced-mysql-client.js";
+import { createShardKnex } from "./knex/knex-internals.js";
 
 /** Pool sizes per shard. */
 export interface PoolSize {

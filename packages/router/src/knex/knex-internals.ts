@@ -1,15 +1,11 @@
-// The one place that reaches into knex's internals: a MySQL client whose transactions can
-// begin with the ownership fence, so BEGIN and the fence check cost one round trip.
+// The one place that reaches into knex's internals (not public knex API): a MySQL client whose
+// transactions can begin with the ownership fence, and what the router reads off a query
+// builder (its table, its select list, its clauses).
 import { createRequire } from "node:module";
 import type { Knex } from "knex";
+import type { FenceParams } from "../write/fence-params.js";
 
 const require = createRequire(import.meta.url);
-
-/** The fence a transaction begins with: the key's keyspace id and canonical bytes (null when too long to be pinned). */
-export interface FenceParams {
-  readonly ksid: number;
-  readonly keyBytes: Buffer | null;
-}
 
 /** Key under which a transaction's config carries its {@link FenceParams}. */
 export const FENCE_PARAM = "shardkitFence";
@@ -50,7 +46,7 @@ class FencedTransaction extends TransactionMySQL2 {
 }
 
 /** A knex client for MySQL (mysql2) whose transactions honour the `shardkitFence` config key. */
-export class FencedMysqlClient extends ClientMySQL2 {
+class FencedMysqlClient extends ClientMySQL2 {
   transaction(...args: unknown[]): unknown {
     return new FencedTransaction(this, ...args);
   }
@@ -62,4 +58,45 @@ export function createShardKnex(
   knexFactory: (c: Knex.Config) => Knex,
 ): Knex {
   return knexFactory({ ...config, client: FencedMysqlClient as unknown as typeof Knex.Client });
+}
+
+/** One clause knex recorded on a query builder. */
+export interface BuilderStatement {
+  readonly grouping: string;
+  readonly type?: string;
+  readonly value?: unknown;
+  readonly method?: string;
+}
+
+interface BuilderInternals {
+  _single?: { table?: unknown; limit?: unknown; offset?: unknown; union?: unknown };
+  _statements?: BuilderStatement[];
+  _method?: string;
+}
+
+/** The table named in `knex(table)` / `.from(table)`, when it is a plain name (possibly `name as alias`). */
+export function builderTable(qb: Knex.QueryBuilder): string | undefined {
+  const table = (qb as unknown as BuilderInternals)._single?.table;
+  return typeof table === "string" ? table : undefined;
+}
+
+/** Every clause knex recorded on the builder, in order. */
+export function builderStatements(qb: Knex.QueryBuilder): readonly BuilderStatement[] {
+  return (qb as unknown as BuilderInternals)._statements ?? [];
+}
+
+/** The builder's own LIMIT and OFFSET, when it set them. */
+export function builderLimits(qb: Knex.QueryBuilder): { limit?: unknown; offset?: unknown } {
+  const single = (qb as unknown as BuilderInternals)._single ?? {};
+  return { limit: single.limit, offset: single.offset };
+}
+
+/** The statement kind knex will build (`select`, `insert`, `update`, `del`, ...). */
+export function builderMethod(qb: Knex.QueryBuilder): string | undefined {
+  return (qb as unknown as BuilderInternals)._method;
+}
+
+/** True when the builder selects explicit columns (else knex selects `*`). */
+export function hasColumns(qb: Knex.QueryBuilder): boolean {
+  return builderStatements(qb).some((s) => s.grouping === "columns");
 }

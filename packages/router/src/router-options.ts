@@ -1,0 +1,92 @@
+import type {
+  CredentialResolver,
+  DirectoryClient,
+  DirectoryStore,
+  KeyRange,
+} from "@shardkit/directory";
+import type { Knex } from "knex";
+import type { ShardFailure } from "./router-errors.js";
+import type { AggregateSpec } from "./scatter/aggregates.js";
+import type { OrderTerm } from "./scatter/row-order.js";
+
+/** Options for {@link createRouter}. */
+export interface RouterOptions {
+  /** The directory: its database URL, a store, or a directory client you manage. Required. */
+  readonly directory: string | DirectoryStore | DirectoryClient;
+  /** Shard passwords. Default: SHARDKIT_SHARD_PASSWORD_<NAME> / SHARDKIT_SHARD_PASSWORD. */
+  readonly credentials?: CredentialResolver;
+  /** Connection pool per shard. Default `{ min: 0, max: 10 }`. */
+  readonly pool?: { readonly min?: number; readonly max?: number };
+  /** How often to follow the directory version, in ms; 0 switches polling off. Default 1000. Ignored for a client you pass. */
+  readonly pollIntervalMs?: number;
+  /** How long a write keeps retrying after the fence refused it, in ms. Default 5000. */
+  readonly writeDeadlineMs?: number;
+  /** Ids reserved per round trip by `nextId`. Default 1000. */
+  readonly idBlockSize?: number;
+  /** This router's heartbeat id in the directory; false records none. Default `<host>:<pid>:<random>`. */
+  readonly heartbeatId?: string | false;
+}
+
+/** Options of a single-key operation. */
+export interface KeyOptions {
+  /** The sharded table whose key function (and key column type) maps the key. Default: the hash key function. */
+  readonly table?: string;
+}
+
+/** Options of a write. */
+export interface WriteOptions extends KeyOptions {
+  /** Overrides the router's write deadline for this write, in ms. Default: the router's `writeDeadlineMs`. */
+  readonly deadlineMs?: number;
+}
+
+/** Options of `insert`. */
+export interface InsertOptions {
+  /** Overrides the router's write deadline for this insert, in ms. Default: the router's `writeDeadlineMs`. */
+  readonly deadlineMs?: number;
+}
+
+/** One row to insert: column name to value. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** What `insert` returns. */
+export interface InsertResult {
+  readonly affectedRows: number;
+  /** The first AUTO_INCREMENT value the insert generated; 0 when none. */
+  readonly insertId: number;
+}
+
+/** What `writeOne` returns: the driver's result header of the statement. */
+export interface WriteResult {
+  readonly affectedRows: number;
+  /** The first AUTO_INCREMENT value the statement generated; 0 when none. */
+  readonly insertId: number;
+  /** Rows whose values the statement changed (an UPDATE can match a row and change nothing). */
+  readonly changedRows?: number;
+  readonly warningStatus?: number;
+}
+
+/** A query run on many shards and merged. */
+export interface ScatterOptions {
+  /** Builds the query for one shard (without ORDER BY, LIMIT or aggregates: the router adds those). Required. */
+  readonly query: (knex: Knex, shard: string) => Knex.QueryBuilder;
+  /** Only the shards owning part of this key range. Default: every shard that owns a range or a pinned key. */
+  readonly range?: KeyRange | string;
+  /** Sort the merged rows (each shard sorts its own; the router merges them in a stream). Default: unsorted. */
+  readonly orderBy?: readonly OrderTerm[];
+  /** At most this many rows. Default: all. */
+  readonly limit?: number;
+  /** Skip this many rows of the merged order first. Default 0. */
+  readonly offset?: number;
+  /** Aggregates by output name, e.g. `{ n: { fn: "count" }, total: { fn: "sum", column: "amount" } }`. Default: none. */
+  readonly aggregates?: Readonly<Record<string, AggregateSpec>>;
+  /** GROUP BY columns for `aggregates`. Default: none (one row). */
+  readonly groupBy?: readonly string[];
+  /** Return the rows of the shards that answered plus the failures, instead of failing. Default false. */
+  readonly allowPartial?: boolean;
+}
+
+/** What a scatter returns: merged rows and the shards that failed (only with `allowPartial`). */
+export interface ScatterResult<T> {
+  readonly rows: T[];
+  readonly failed: readonly ShardFailure[];
+}

@@ -1,0 +1,41 @@
+import { FENCE_ERRNO, formatKeyRange } from "@shardkit/directory";
+import type { KeyTarget } from "../destination.js";
+import { RouterError } from "../router-errors.js";
+
+/** The fence a write checks: the key's keyspace id and canonical bytes (null when too long to be pinned). */
+export interface FenceParams {
+  readonly ksid: number;
+  readonly keyBytes: Buffer | null;
+}
+
+/** The fence checks a write needs: one per distinct key. */
+export function distinctFences(targets: readonly KeyTarget[]): FenceParams[] {
+  const seen = new Set<string>();
+  const out: FenceParams[] = [];
+  for (const t of targets) {
+    const id = `${t.fence.ksid}:${t.fence.keyBytes?.toString("hex") ?? ""}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(t.fence);
+  }
+  return out;
+}
+
+/** True when a shard's fence refused the write (the procedures' errno, or a refused one-statement write). */
+export function isFenceError(error: unknown): boolean {
+  return (error as { errno?: number } | null)?.errno === FENCE_ERRNO;
+}
+
+/** A one-statement write found the fence closed: handled like the procedures' refusal. */
+export class FenceRefusal extends Error {
+  readonly errno = FENCE_ERRNO;
+}
+
+/** The FENCED error a refusal becomes: the shard, the range and MySQL's reason. */
+export function fencedError(error: unknown, target: KeyTarget): RouterError {
+  return new RouterError(
+    "FENCED",
+    `shard ${target.shard} refused the key: ${(error as Error).message}`,
+    { details: { shard: target.shard, range: formatKeyRange(target.range) }, cause: error },
+  );
+}

@@ -1,0 +1,115 @@
+import { fencedInsertSql, formatKeyRange, ShardkitError } from "@shardkit/directory";
+import type mysql from "mysql2/promise";
+import type { KeyTarget } from "../destination.js";
+import type { RouterContext } from "../router-context.js";
+import type { InsertOptions, InsertResult, Row } from "../router-options.js";
+import { FenceRefusal } from "./fence-params.js";
+import { runFencedStatement } from "./fenced-statement.js";
+import { retryFenced } from "./retry-fenced.js";
+
+/** Composed INSERT statements kept per router (one per table and column list). */
+const MAX_CACHED_INSERTS = 1000;
+
+/**
+ * Inserts rows of a sharded table on the shard that owns them, each row's key being its value
+ * of the table's key column. One row of a hash-keyed table in a range without pinned keys is
+ * one autocommit statement carrying its own fence; other inserts go the way of `writeOne`.
+ */
+export class FencedInserts {
+  readonly #ctx: RouterContext;
+  readonly #sql = new Map<string, string>();
+
+  constructor(ctx: RouterContext) {
+    this.#ctx = ctx;
+  }
+
+  async insert(
+    table: string,
+    rows: Row | readonly Row[],
+    options: InsertOptions = {},
+  ): Promise<InsertResult> {
+    const ctx = this.#ctx;
+    ctx.assertOpen();
+    const map = ctx.directory.map;
+    const def = map.requireTable(table);
+    const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
+    if (list.length === 0)
+      throw new ShardkitError("BAD_ARGUMENT", "insert() needs at least one row");
+    const keys = list.map((row, i) => {
+      const key = row[def.keyColumn];
+      if (key === undefined || key === null) {
+        throw new ShardkitError(
+          "BAD_ARGUMENT",
+          `row ${i + 1} has no value for ${table}.${def.keyColumn}, the table's shard key; give every row its key (router.nextId() hands out unique ones)`,
+        );
+      }
+      return key;
+    });
+    const only = list[0] as Row;
+    // Only the first attempt may take the one-statement path: when it is refused, the retry
+    // goes through the fence procedure, which says why.
+    let firstAttempt = true;
+    return retryFenced(ctx, keys, { ...options, table }, async (targets) => {
+      const target = targets[0] as KeyTarget;
+      const oneStatement =
+        firstAttempt &&
+        list.length === 1 &&
+        def.keyFunction === "hash" &&
+        !target.pinned &&
+        hasPlainValues(only) &&
+        !ctx.directory.map.hasPinnedKeysIn(target.range);
+      firstAttempt = false;
+      if (oneStatement) return this.#insertOne(target, table, only);
+      const header = await runFencedStatement(ctx.connections(target.shard), targets, (k) =>
+        k(table).insert(list),
+      );
+      return { affectedRows: header.affectedRows, insertId: header.insertId };
+    });
+  }
+
+  /** One row, inserted by a statement that checks the range's fence row itself (autocommit). */
+  async #insertOne(target: KeyTarget, table: string, row: Row): Promise<InsertResult> {
+    const columns = Object.keys(row).filter((c) => row[c] !== undefined);
+    const cacheKey = `${table}\u0000${columns.join("\u0000")}`;
+    let sql = this.#sql.get(cacheKey);
+    if (sql === undefined) {
+      sql = fencedInsertSql(table, columns, quoteIdentifier);
+      if (this.#sql.size >= MAX_CACHED_INSERTS) this.#sql.clear();
+      this.#sql.set(cacheKey, sql);
+    }
+    const bindings = columns.map((c) => row[c]);
+    bindings.push(target.range.start, target.fence.ksid, target.fence.ksid);
+    const [result] = await this.#ctx.connections(target.shard).statements.query(sql, bindings);
+    const header = result as mysql.ResultSetHeader;
+    if (header.affectedRows === 0) {
+      throw new FenceRefusal(
+        `shardkit fence: shard ${target.shard} does not serve range ${formatKeyRange(target.range)} for this key (not owned, frozen for a cutover, or holding a pinned key)`,
+      );
+    }
+    return { affectedRows: header.affectedRows, insertId: header.insertId };
+  }
+}
+
+function quoteIdentifier(name: string): string {
+  return `\`${name.replaceAll("`", "``")}\``;
+}
+
+/** Values the driver binds as they are; anything else (knex.raw, objects) goes through knex. */
+function hasPlainValues(row: Row): boolean {
+  for (const c in row) {
+    const v = row[c];
+    if (
+      v === null ||
+      v === undefined ||
+      typeof v === "string" ||
+      typeof v === "number" ||
+      typeof v === "bigint" ||
+      typeof v === "boolean" ||
+      v instanceof Date ||
+      v instanceof Uint8Array
+    )
+      continue;
+    return false;
+  }
+  return true;
+}
