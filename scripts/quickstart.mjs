@@ -2,7 +2,7 @@
 // as shards, lays out four key ranges over them and routes a few keys. Everything it starts
 // is stopped and removed before it exits.
 import { startFleet } from "@shardkit/fleet";
-import { main } from "@shardkit/migrate";
+import { main } from "@shardkit/cli";
 import { createRouter } from "@shardkit/router";
 import mysql from "mysql2/promise";
 

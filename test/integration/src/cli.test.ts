@@ -10,7 +10,7 @@ import {
   parseMysqlUrl,
 } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
-import { main } from "@shardkit/migrate";
+import { main } from "@shardkit/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");

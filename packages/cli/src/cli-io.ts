@@ -1,0 +1,36 @@
+/** Where the CLI reads its environment and writes its output; the process by default, a buffer in tests. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+let closedStreams: Set<NodeJS.WriteStream> | undefined;
+
+/**
+ * The real process. A reader that closes early (`shardkit ranges | head -1`) ends the output
+ * quietly: later writes to that stream are dropped instead of crashing with EPIPE.
+ */
+export function processIo(): CliIo {
+  if (closedStreams === undefined) {
+    const closed = new Set<NodeJS.WriteStream>();
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on("error", (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EPIPE") throw error;
+        closed.add(stream);
+      });
+    }
+    closedStreams = closed;
+  }
+  const closed = closedStreams;
+  const writer = (stream: NodeJS.WriteStream) => (text: string) => {
+    if (!closed.has(stream)) stream.write(text);
+  };
+  return {
+    stdout: writer(process.stdout),
+    stderr: writer(process.stderr),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}

@@ -1,0 +1,54 @@
+import { DirectoryError, type DoctorReport } from "@shardkit/directory";
+import { Command } from "commander";
+import type { CommandDefinition } from "../command-definition.js";
+
+/** `shardkit doctor [--dry-run]`: every shard's ownership table against the directory. */
+export const doctorCommand: CommandDefinition = (action) =>
+  new Command("doctor")
+    .description("compare every shard's ownership table with the directory and repair differences")
+    .option("--dry-run", "report differences without repairing them")
+    .action(
+      action(async ({ admin }, opts: { dryRun?: boolean }) => {
+        const dryRun = opts.dryRun === true;
+        const report = await admin.doctor({ dryRun });
+        return {
+          kind: "report",
+          text: reportLines(report).join("\n"),
+          data: { ...report },
+          failure: problemsOf(report, dryRun),
+        };
+      }),
+    );
+
+function reportLines(report: DoctorReport): string[] {
+  const lines = [
+    `checked ${report.checkedShards.length} shards at directory version ${report.version}`,
+  ];
+  for (const d of report.differences) {
+    lines.push(
+      `  ${d.shard}: ${d.what} is ${d.kind}${d.expected ? ` (directory: ${d.expected})` : ""}${d.actual ? ` (shard: ${d.actual})` : ""}`,
+    );
+  }
+  if (report.repairedShards.length) lines.push(`repaired: ${report.repairedShards.join(", ")}`);
+  else if (report.differences.length === 0 && report.refusals.length === 0)
+    lines.push("every shard is in step with the directory");
+  for (const r of report.refusals) lines.push(`not repaired: ${r}`);
+  return lines;
+}
+
+/** Doctor fails (FENCE_OUT_OF_STEP, a conflict) when it left a difference unrepaired. */
+function problemsOf(report: DoctorReport, dryRun: boolean): DirectoryError | undefined {
+  if (report.refusals.length > 0) {
+    return new DirectoryError("FENCE_OUT_OF_STEP", report.refusals.join("; "), {
+      details: { ...report },
+    });
+  }
+  if (dryRun && report.differences.length > 0) {
+    return new DirectoryError(
+      "FENCE_OUT_OF_STEP",
+      `${report.differences.length} difference(s) found; run shardkit doctor without --dry-run to repair`,
+      { details: { ...report } },
+    );
+  }
+  return undefined;
+}

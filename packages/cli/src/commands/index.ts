@@ -1,0 +1,29 @@
+import type { CommandDefinition } from "../command-definition.js";
+import { doctorCommand } from "./doctor.js";
+import { initCommand } from "./init.js";
+import { layoutCommand } from "./layout.js";
+import { mergeCommand } from "./merge.js";
+import { pinCommand } from "./pin.js";
+import { pinsCommand } from "./pins.js";
+import { rangesCommand } from "./ranges.js";
+import { routeCommand } from "./route.js";
+import { shardCommand } from "./shard.js";
+import { splitCommand } from "./split.js";
+import { tableCommand } from "./table.js";
+import { unpinCommand } from "./unpin.js";
+
+/** Every command of `shardkit`, in the order `--help` lists them. */
+export const COMMANDS: readonly CommandDefinition[] = [
+  initCommand,
+  shardCommand,
+  tableCommand,
+  layoutCommand,
+  rangesCommand,
+  pinsCommand,
+  splitCommand,
+  mergeCommand,
+  pinCommand,
+  unpinCommand,
+  routeCommand,
+  doctorCommand,
+];

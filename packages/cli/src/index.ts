@@ -1,0 +1,3 @@
+export { type ErrorDocument, EXIT_STATUS, errorDocument, exitStatusFor } from "./cli-errors.js";
+export { type CliIo, processIo } from "./cli-io.js";
+export { main } from "./main.js";
