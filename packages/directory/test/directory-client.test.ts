@@ -21,7 +21,10 @@ beforeAll(async () => {
   await store.init();
   await store.addShard(shardInput("s1", await a.createDatabase("s1")));
   await store.addShard(shardInput("s2", await a.createDatabase("s2")));
-  await store.addTable({ name: "events", keyColumn: "id", keyFunction: "identity" });
+  await store.addTable(
+    { name: "events", keyColumn: "id", keyFunction: "identity" },
+    { check: false },
+  );
   await store.layoutEven(4);
 });
 

@@ -91,8 +91,9 @@ describe("MysqlDirectoryStore", () => {
   });
 
   it("declares sharded tables once", async () => {
-    await store.addTable({ name: "users", keyColumn: "user_id", keyFunction: "hash" });
-    await store.addTable({ name: "events", keyColumn: "id", keyFunction: "identity" });
+    const declared = { check: false };
+    await store.addTable({ name: "users", keyColumn: "user_id", keyFunction: "hash" }, declared);
+    await store.addTable({ name: "events", keyColumn: "id", keyFunction: "identity" }, declared);
     await refused(
       () => store.addTable({ name: "users", keyColumn: "x", keyFunction: "hash" }),
       "TABLE_EXISTS",
@@ -103,7 +104,7 @@ describe("MysqlDirectoryStore", () => {
     );
     await refused(
       () => store.addTable({ name: "t", keyColumn: "x", keyFunction: "modulo" as never }),
-      "BAD_NAME",
+      "BAD_KEY_FUNCTION",
     );
     expect((await store.snapshot()).tables.map((t) => t.name)).toEqual(["events", "users"]);
   });

@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { CredentialResolver } from "../credentials.js";
-import type { DirectoryStore } from "../store/directory-store.js";
-import { MysqlDirectoryStore } from "../store/mysql/mysql-directory-store.js";
+import type { DirectorySource } from "../store/directory-source.js";
+import { openDirectorySource } from "../store/open-directory-source.js";
 import { DirectoryMap, type KeyLocation } from "./directory-map.js";
 
 /** Options for {@link DirectoryClient.open}. */
 export interface DirectoryClientOptions {
-  /** The directory: a store, or the directory database's URL. */
-  readonly directory: DirectoryStore | string;
+  /** The directory: a source you manage, or a URL the client opens (and closes) itself. */
+  readonly directory: DirectorySource | string;
   /** Shard passwords, used when `directory` is a URL. Default: from the environment. */
   readonly credentials?: CredentialResolver;
   /** How often to check the directory version, in ms; 0 switches polling off. Default 1000. */
@@ -45,7 +45,8 @@ export interface DirectoryClientStatus {
  * dir.lookup(42); // { ksid, range, shard, pinned }
  */
 export class DirectoryClient {
-  readonly store: DirectoryStore;
+  /** Where the client reads the directory from. */
+  readonly source: DirectorySource;
   readonly heartbeatId: string | false;
   #map: DirectoryMap;
   #loadedAt: Date;
@@ -53,18 +54,18 @@ export class DirectoryClient {
   #lastError: unknown;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<boolean> | undefined;
-  readonly #ownsStore: boolean;
+  readonly #ownsSource: boolean;
   readonly #listeners = new Set<(map: DirectoryMap, previous: DirectoryMap) => void>();
   readonly #options: DirectoryClientOptions;
 
   private constructor(
-    store: DirectoryStore,
-    ownsStore: boolean,
+    source: DirectorySource,
+    ownsSource: boolean,
     map: DirectoryMap,
     options: DirectoryClientOptions,
   ) {
-    this.store = store;
-    this.#ownsStore = ownsStore;
+    this.source = source;
+    this.#ownsSource = ownsSource;
     this.#map = map;
     this.#loadedAt = new Date();
     this.#lastContactAt = this.#loadedAt;
@@ -78,21 +79,21 @@ export class DirectoryClient {
   /** Connects, loads the map and starts polling; fails if the directory cannot be read now. */
   static async open(options: DirectoryClientOptions): Promise<DirectoryClient> {
     const owns = typeof options.directory === "string";
-    const store =
+    const source =
       typeof options.directory === "string"
-        ? new MysqlDirectoryStore({
-            directory: options.directory,
-            ...(options.credentials ? { credentials: options.credentials } : {}),
-          })
+        ? await openDirectorySource(
+            options.directory,
+            options.credentials ? { credentials: options.credentials } : {},
+          )
         : options.directory;
     let map: DirectoryMap;
     try {
-      map = new DirectoryMap(await store.snapshot());
+      map = new DirectoryMap(await source.snapshot());
     } catch (error) {
-      if (owns) await store.close();
+      if (owns) await source.close();
       throw error;
     }
-    const client = new DirectoryClient(store, owns, map, options);
+    const client = new DirectoryClient(source, owns, map, options);
     await client.#heartbeat().catch((e: unknown) => client.#failed(e));
     const every = options.pollIntervalMs ?? 1000;
     if (every > 0) {
@@ -100,6 +101,11 @@ export class DirectoryClient {
       client.#timer.unref();
     }
     return client;
+  }
+
+  /** @deprecated The old name of {@link DirectoryClient.source}. */
+  get store(): DirectorySource {
+    return this.source;
   }
 
   /** The map currently held. */
@@ -145,21 +151,21 @@ export class DirectoryClient {
     };
   }
 
-  /** Stops polling and closes the store if the client opened it. */
+  /** Stops polling and closes the source if the client opened it. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#polling?.catch(() => undefined);
-    if (this.#ownsStore) await this.store.close();
+    if (this.#ownsSource) await this.source.close();
   }
 
   async #poll(): Promise<boolean> {
     try {
-      const version = await this.store.version();
+      const version = await this.source.version();
       let changed = false;
       if (version !== this.#map.version) {
         const previous = this.#map;
-        this.#map = new DirectoryMap(await this.store.snapshot());
+        this.#map = new DirectoryMap(await this.source.snapshot());
         this.#loadedAt = new Date();
         changed = true;
         this.#options.onChange?.(this.#map, previous);
@@ -177,7 +183,7 @@ export class DirectoryClient {
 
   async #heartbeat(): Promise<void> {
     if (this.heartbeatId === false) return;
-    await this.store.recordHeartbeat({
+    await this.source.recordHeartbeat({
       id: this.heartbeatId,
       host: hostname(),
       pid: process.pid,

@@ -1,7 +1,6 @@
 import { formatKeyRange, type KeyRange } from "../key-range.js";
 import type { DirectorySnapshot } from "../model.js";
 import type { SqlConnection } from "../mysql/sql-connection.js";
-import type { FenceDifference } from "../store/directory-store.js";
 
 /** The table on every shard that records what that shard owns: the ownership fence. */
 export const FENCE_TABLE = "shardkit_ownership";
@@ -15,6 +14,17 @@ export type FenceKind = (typeof FENCE_KINDS)[number];
 export const FENCE_STATES = ["serving", "frozen"] as const;
 /** One of {@link FENCE_STATES}. */
 export type FenceState = (typeof FENCE_STATES)[number];
+
+/** One difference between the directory and a shard's ownership table. */
+export interface FenceDifference {
+  readonly shard: string;
+  /** `missing`: the directory grants it, the shard does not know; `extra`: the shard holds a grant the directory does not; `state`: both know it with different states. */
+  readonly kind: "missing" | "extra" | "state";
+  /** The range or pinned key, in CLI notation. */
+  readonly what: string;
+  readonly expected?: string;
+  readonly actual?: string;
+}
 
 /** One row of a shard's ownership table. */
 export interface FenceRow {

@@ -144,3 +144,8 @@ export function wrapMysqlError(
     },
   );
 }
+
+/** Quotes a MySQL identifier (database, table or column) with backticks. */
+export function quoteIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, "``")}\``;
+}
