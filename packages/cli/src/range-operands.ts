@@ -11,6 +11,7 @@ export class RangeOperandsCommand extends Command {
   override parseOptions(argv: string[]): ParseOptionsResult {
     const ranges = new Map<string, string>();
     const takesValue = (flag: string | undefined) =>
+      flag !== undefined &&
       this.options.some((o) => (o.long === flag || o.short === flag) && (o.required || o.optional));
     const masked = argv.map((arg, i) => {
       if (!DASHED_RANGE.test(arg) || takesValue(argv[i - 1])) return arg;
