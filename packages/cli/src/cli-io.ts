@@ -17,7 +17,8 @@ export function processIo(): CliIo {
     const closed = new Set<NodeJS.WriteStream>();
     for (const stream of [process.stdout, process.stderr]) {
       stream.on("error", (error: NodeJS.ErrnoException) => {
-        if (error.code !== "EPIPE") throw error;
+        // A write racing the close reports the stream destroyed rather than EPIPE.
+        if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
         closed.add(stream);
       });
     }
@@ -25,7 +26,7 @@ export function processIo(): CliIo {
   }
   const closed = closedStreams;
   const writer = (stream: NodeJS.WriteStream) => (text: string) => {
-    if (!closed.has(stream)) stream.write(text);
+    if (!closed.has(stream) && !stream.destroyed) stream.write(text);
   };
   return {
     stdout: writer(process.stdout),

@@ -1,7 +1,7 @@
 import {
   type CredentialResolver,
   credentialResolver,
-  type DirectoryStore,
+  type DirectoryAdmin,
   MysqlDirectoryStore,
 } from "@shardkit/directory";
 import { UsageError } from "./cli-errors.js";
@@ -18,7 +18,7 @@ export interface GlobalOptions {
 /** What a command's handler gets. Handlers return their result; they print nothing but notes. */
 export interface CommandContext {
   /** The directory, opened on first use (so a bad URL is reported by the command that needs it). */
-  readonly admin: DirectoryStore;
+  readonly admin: DirectoryAdmin;
   /** The directory's URL with its password masked. */
   readonly directoryLocation: string;
   /** Shard passwords: environment first, then the config file. */

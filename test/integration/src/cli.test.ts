@@ -1,120 +1,105 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  connect,
-  DIRECTORY_SCHEMA_VERSION,
-  MysqlDirectoryStore,
-  parseMysqlUrl,
-} from "@shardkit/directory";
-import { type Fleet, startFleet } from "@shardkit/fleet";
-import { main } from "@shardkit/cli";
+import { DIRECTORY_SCHEMA_VERSION } from "@shardkit/directory";
+import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CliRun,
+  DirectoryFactory,
+  expectRefusal,
+  repoRoot,
+  runCli,
+  runShell,
+  shardkitBin,
+  sql,
+  type TestDirectory,
+} from "./cli-harness.js";
 
-const repoRoot = resolve(import.meta.dirname, "../../..");
 let fleet: Fleet;
-let directory: string;
-let store: MysqlDirectoryStore;
-const shardUrls: string[] = [];
-let workdir: string;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = workdir): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(args, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { SHARDKIT_DIRECTORY: directory, ...env },
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
-
-async function json<T = unknown>(args: string[]): Promise<T> {
-  const r = await cli(["--json", ...args]);
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as T;
-}
-
-function withPassword(url: string, password: string): string {
-  const u = new URL(url);
-  u.password = password;
-  return u.toString();
-}
+let a: FleetServer;
+let b: FleetServer;
+let directories: DirectoryFactory;
 
 beforeAll(async () => {
-  workdir = mkdtempSync(join(tmpdir(), "shardkit-cli-"));
   fleet = await startFleet({ servers: 2 });
-  const [a, b] = fleet.servers;
-  if (!a || !b) throw new Error("fleet started too few servers");
-  directory = await a.createDatabase("dir");
-  shardUrls.push(
-    await a.createDatabase("s1"),
-    await b.createDatabase("s2"),
-    await b.createDatabase("s3"),
-  );
-  store = new MysqlDirectoryStore({ directory });
+  const [first, second] = fleet.servers;
+  if (!first || !second) throw new Error("fleet started too few servers");
+  [a, b] = [first, second];
+  directories = new DirectoryFactory(a);
 });
 
 afterAll(async () => {
-  await store?.close();
+  await directories?.close();
   await fleet?.stop();
-  rmSync(workdir, { recursive: true, force: true });
 });
+
+/** Two shards on two servers, users (hash) and events (identity), four ranges. */
+async function standardDirectory(): Promise<TestDirectory> {
+  const dir = await directories.create({ shards: [a, b], tables: [["users", "user_id"]] });
+  await sql(dir.shardUrls[0] ?? "", "CREATE TABLE events (id BIGINT PRIMARY KEY)");
+  await sql(dir.shardUrls[1] ?? "", "CREATE TABLE events (id BIGINT PRIMARY KEY)");
+  expect(
+    (await dir.cli(["table", "add", "events", "--key", "id", "--key-function", "identity"])).code,
+  ).toBe(0);
+  expect((await dir.cli(["layout", "even", "4"])).code).toBe(0);
+  return dir;
+}
 
 describe("shardkit CLI", () => {
   it("initialises the directory, twice without harm", async () => {
-    const first = await cli(["init"]);
+    const url = await a.createDatabase("dir");
+    const first = await runCli(["init"], { directory: url });
     expect(first).toMatchObject({ code: 0, stderr: "" });
     expect(first.stdout).toMatch(
       /initialised the directory at mysql:\/\/root@127\.0\.0\.1:\d+\/\w+ \(schema version \d+\)/,
     );
-    expect(await json(["init"])).toMatchObject({
+    const again = await runCli(["--json", "init"], { directory: url });
+    expect(JSON.parse(again.stdout)).toMatchObject({
       schemaVersion: DIRECTORY_SCHEMA_VERSION,
       databaseCreated: false,
     });
   });
 
-  it("registers shards, declares a table, lays out ranges and routes keys", async () => {
-    const added = await json<{ shard: { name: string }; version: number }>([
+  it("registers shards, declares tables, lays out ranges and lists them", async () => {
+    const dir = await directories.create();
+    const s1 = await a.createDatabase("s1");
+    const s2 = await b.createDatabase("s2");
+    const added = await dir.json<{ shard: { name: string }; version: number }>([
       "shard",
       "add",
       "s1",
-      shardUrls[0] ?? "",
+      s1,
     ]);
     expect(added.shard.name).toBe("s1");
-    expect((await cli(["shard", "add", "s2", shardUrls[1] ?? ""])).code).toBe(0);
-    expect((await cli(["table", "add", "users", "--key", "user_id"])).code).toBe(0);
+    expect((await dir.cli(["shard", "add", "s2", s2])).code).toBe(0);
+    for (const url of [s1, s2]) {
+      await sql(
+        url,
+        "CREATE TABLE users (user_id BIGINT PRIMARY KEY)",
+        "CREATE TABLE events (id BIGINT PRIMARY KEY)",
+      );
+    }
+    expect((await dir.cli(["table", "add", "users", "--key", "user_id"])).code).toBe(0);
     expect(
-      (await cli(["table", "add", "events", "--key", "id", "--key-function", "identity"])).code,
+      (await dir.cli(["table", "add", "events", "--key", "id", "--key-function", "identity"])).code,
     ).toBe(0);
-    expect(await json(["table", "list"])).toEqual([
+    expect(await dir.json(["table", "list"])).toEqual([
       { name: "events", keyColumn: "id", keyFunction: "identity" },
       { name: "users", keyColumn: "user_id", keyFunction: "hash" },
     ]);
-    expect((await cli(["layout", "even", "4"])).code).toBe(0);
-    expect(await json(["ranges"])).toEqual([
+    expect((await dir.cli(["layout", "even", "4"])).code).toBe(0);
+    expect(await dir.json(["ranges"])).toEqual([
       { range: "-40", start: "00000000", end: "40000000", shard: "s1", state: "serving" },
       { range: "40-80", start: "40000000", end: "80000000", shard: "s2", state: "serving" },
       { range: "80-c0", start: "80000000", end: "c0000000", shard: "s1", state: "serving" },
       { range: "c0-", start: "c0000000", end: "100000000", shard: "s2", state: "serving" },
     ]);
-    const human = await cli(["ranges"]);
+    const human = await dir.cli(["ranges"]);
     expect(human.stdout.split("\n")[0]).toMatch(/^RANGE\s+START\s+END\s+SHARD\s+STATE$/);
-    const shards = await json<{ name: string; ranges: number }[]>(["shard", "list"]);
+    const shards = await dir.json<{ name: string; ranges: number }[]>(["shard", "list"]);
     expect(shards.map((s) => [s.name, s.ranges])).toEqual([
       ["s1", 2],
       ["s2", 2],
@@ -122,7 +107,8 @@ describe("shardkit CLI", () => {
   });
 
   it("routes keys, including ones that look like options after --", async () => {
-    const routed = await json<{ key: string; ksid: string; range: string; shard: string }[]>([
+    const dir = await standardDirectory();
+    const routed = await dir.json<{ key: string; ksid: string; range: string }[]>([
       "route",
       "--",
       "-7",
@@ -134,172 +120,264 @@ describe("shardkit CLI", () => {
       expect(r.ksid).toMatch(/^[0-9a-f]{8}$/);
       expect(["-40", "40-80", "80-c0", "c0-"]).toContain(r.range);
     }
-    const ident = await json<{ ksid: string; shard: string }[]>([
-      "route",
-      "--table",
-      "events",
-      "3221225472",
-    ]);
-    expect(ident).toEqual([
+    expect(await dir.json(["route", "--table", "events", "3221225472"])).toEqual([
       { key: "3221225472", ksid: "c0000000", range: "c0-", shard: "s2", pinned: false },
     ]);
   });
 
   it("splits, merges, pins and unpins", async () => {
-    expect(await json(["split", "40-80", "--at", "60"])).toMatchObject({
+    const dir = await standardDirectory();
+    expect(await dir.json(["split", "40-80", "--at", "60"])).toMatchObject({
       ranges: ["40-60", "60-80"],
     });
-    expect(await json(["merge", "40-60", "60-80"])).toMatchObject({ range: "40-80" });
-    expect(await json(["split", "c0-"])).toMatchObject({ ranges: ["c0-e0", "e0-"] });
-    expect(await json(["pin", "whale", "s1"])).toMatchObject({ key: "whale", shard: "s1" });
-    expect(await json(["route", "whale"])).toMatchObject([{ shard: "s1", pinned: true }]);
-    expect(await json(["pins"])).toMatchObject([{ key: "whale", shard: "s1" }]);
-    expect((await cli(["unpin", "whale"])).code).toBe(0);
-    expect(await json(["pins"])).toEqual([]);
+    expect(await dir.json(["merge", "40-60", "60-80"])).toMatchObject({ range: "40-80" });
+    expect(await dir.json(["split", "c0-"])).toMatchObject({ ranges: ["c0-e0", "e0-"] });
+    expect(await dir.json(["pin", "whale", "s1"])).toMatchObject({ key: "whale", shard: "s1" });
+    expect(await dir.json(["route", "whale"])).toMatchObject([{ shard: "s1", pinned: true }]);
+    expect(await dir.json(["pins"])).toMatchObject([{ key: "whale", shard: "s1" }]);
+    expect((await dir.cli(["unpin", "whale"])).code).toBe(0);
+    expect(await dir.json(["pins"])).toEqual([]);
+  });
+
+  it("takes ranges that start with a dash as ranges, before or after options", async () => {
+    const dir = await directories.create({ shards: [a], layout: 4 });
+    expect(await dir.json(["split", "-40", "--at", "20"])).toMatchObject({
+      ranges: ["-20", "20-40"],
+    });
+    expect(await dir.json(["merge", "-20", "20-40"])).toMatchObject({ range: "-40" });
+    expect(await dir.json(["merge", "-40", "40-80"])).toMatchObject({ range: "-80" });
+    expect(await dir.json(["merge", "80-c0", "-80"])).toMatchObject({ range: "-c0" });
+    expect(await dir.json(["split", "--at", "a0", "-c0"])).toMatchObject({
+      ranges: ["-a0", "a0-c0"],
+    });
+    expect(await dir.json(["merge", "-a0", "a0-c0"])).toMatchObject({ range: "-c0" });
+    expect((await dir.json<{ range: string }[]>(["ranges"])).map((r) => r.range)).toEqual([
+      "-c0",
+      "c0-",
+    ]);
   });
 
   it("doctor reports every shard in step, then finds and repairs a fence left out of step", async () => {
-    const r = await cli(["doctor"]);
+    const dir = await standardDirectory();
+    const r = await dir.cli(["doctor"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/every shard is in step/);
     // What a crash between a fence write and the directory commit can leave: a grant too few.
-    const conn = await connect(parseMysqlUrl(shardUrls[0] ?? ""));
-    try {
-      await conn.execute("DELETE FROM shardkit_ownership WHERE kind = 'range' AND range_start = 0");
-    } finally {
-      await conn.close();
-    }
-    const before = await store.version();
-    const dry = await cli(["doctor", "--dry-run"]);
-    expect(dry.code).toBe(1);
+    await sql(
+      dir.shardUrls[0] ?? "",
+      "DELETE FROM shardkit_ownership WHERE kind = 'range' AND range_start = 0",
+    );
+    const before = await dir.store.version();
+    const dry = await dir.cli(["doctor", "--dry-run"]);
+    expectRefusal(dry, 4, /difference\(s\) found; run shardkit doctor without --dry-run/);
     expect(dry.stdout).toMatch(/s1: range -40 is missing/);
-    expect(dry.stderr.trim().split("\n")).toHaveLength(1);
-    const fixed = await json<{ repairedShards: string[] }>(["doctor"]);
+    const dryJson = await dir.cli(["--json", "doctor", "--dry-run"]);
+    expect(dryJson.code).toBe(4);
+    expect(JSON.parse(dryJson.stdout)).toMatchObject({
+      error: {
+        code: "FENCE_OUT_OF_STEP",
+        details: { differences: [{ shard: "s1", what: "range -40" }] },
+      },
+    });
+    const fixed = await dir.json<{ repairedShards: string[] }>(["doctor"]);
     expect(fixed.repairedShards).toEqual(["s1"]);
-    expect((await cli(["doctor"])).stdout).toMatch(/every shard is in step/);
-    expect(await store.version()).toBe(before);
+    expect((await dir.cli(["doctor"])).stdout).toMatch(/every shard is in step/);
+    expect(await dir.store.version()).toBe(before);
   });
 
   it("removes a shard that owns nothing", async () => {
-    expect((await cli(["shard", "add", "s3", shardUrls[2] ?? ""])).code).toBe(0);
-    expect((await cli(["shard", "remove", "s3"])).code).toBe(0);
+    const dir = await directories.create({ shards: [a, b] });
+    expect((await dir.cli(["shard", "remove", "s2"])).code).toBe(0);
+    expect((await dir.json<{ name: string }[]>(["shard", "list"])).map((s) => s.name)).toEqual([
+      "s1",
+    ]);
+  });
+});
+
+describe("shardkit CLI refusals", () => {
+  let dir: TestDirectory;
+  beforeAll(async () => {
+    dir = await standardDirectory();
   });
 
-  // Each bad input: the exit status, one line on stderr, nothing on stdout, and the directory unchanged.
-  const badInputs: [string, string[], 1 | 2, RegExp][] = [
-    ["malformed range", ["split", "4g-80"], 2, /4g-80/],
-    ["range with start >= end", ["split", "80-40"], 2, /80-40/],
-    ["range without a dash", ["split", "40"], 2, /"40"/],
-    ["range with two dashes", ["merge", "-40-80", "80-"], 2, /-40-80/],
-    ["range with 9 digits", ["split", "-100000000"], 2, /8/],
-    ["split point outside the range", ["split", "-40", "--at", "80"], 2, /80/],
-    ["split point not hex", ["split", "-40", "--at", "zz"], 2, /zz/],
-    ["split of an unknown range", ["split", "-20"], 1, /no range -20/],
-    ["merge of ranges that are not adjacent", ["merge", "-40", "80-c0"], 1, /not adjacent/],
-    ["merge of ranges on different shards", ["merge", "-40", "40-80"], 1, /s1.*s2|on s1/],
-    ["unknown shard for pin", ["pin", "k", "nope"], 1, /unknown shard "nope"/],
-    ["unpin of a key that is not pinned", ["unpin", "k"], 1, /not pinned/],
+  // Each bad input: the exit status of its category, one line on stderr, nothing on stdout, the
+  // same line in one JSON document with --json, and the directory unchanged.
+  const badInputs: [string, string[], number, string, RegExp][] = [
+    ["malformed range", ["split", "4g-80"], 2, "BAD_KEY_RANGE", /4g-80/],
+    ["range with start >= end", ["split", "80-40"], 2, "BAD_KEY_RANGE", /80-40/],
+    ["range without a dash", ["split", "40"], 2, "BAD_KEY_RANGE", /"40"/],
+    ["range with two dashes", ["merge", "-40-80", "80-"], 2, "BAD_KEY_RANGE", /-40-80/],
+    ["range with 9 digits", ["split", "-100000000"], 2, "BAD_KEY_RANGE", /8/],
+    ["split point outside the range", ["split", "-40", "--at", "80"], 2, "BAD_KEY_RANGE", /80/],
+    ["split point not hex", ["split", "-40", "--at", "zz"], 2, "BAD_KEY_RANGE", /zz/],
+    ["split of an unknown range", ["split", "-20"], 3, "UNKNOWN_RANGE", /no range -20/],
+    ["split of an unknown dashed range", ["split", "-c0"], 3, "UNKNOWN_RANGE", /no range -c0/],
+    [
+      "merge of ranges that are not adjacent",
+      ["merge", "-40", "80-c0"],
+      4,
+      "NOT_ADJACENT",
+      /not adjacent/,
+    ],
+    [
+      "merge of ranges on different shards",
+      ["merge", "-40", "40-80"],
+      4,
+      "DIFFERENT_SHARDS",
+      /s1.*s2|on s1/,
+    ],
+    ["unknown shard for pin", ["pin", "k", "nope"], 3, "UNKNOWN_SHARD", /unknown shard "nope"/],
+    ["unpin of a key that is not pinned", ["unpin", "k"], 3, "NOT_PINNED", /not pinned/],
     [
       "duplicate shard name",
       ["shard", "add", "s1", "mysql://root@127.0.0.1:1/x"],
-      1,
+      4,
+      "SHARD_EXISTS",
       /already registered/,
     ],
-    ["removing a shard that owns ranges", ["shard", "remove", "s1"], 1, /still owns/],
-    ["removing an unknown shard", ["shard", "remove", "ghost"], 1, /unknown shard "ghost"/],
-    ["layout twice", ["layout", "even", "2"], 1, /already has/],
-    ["layout with a non-number", ["layout", "even", "four"], 2, /four/],
-    ["layout with zero ranges", ["layout", "even", "0"], 2, /0/],
+    [
+      "removing a shard that owns ranges",
+      ["shard", "remove", "s1"],
+      4,
+      "SHARD_OWNS_RANGES",
+      /still owns/,
+    ],
+    [
+      "removing an unknown shard",
+      ["shard", "remove", "ghost"],
+      3,
+      "UNKNOWN_SHARD",
+      /unknown shard "ghost"/,
+    ],
+    ["layout twice", ["layout", "even", "2"], 4, "LAYOUT_EXISTS", /already has/],
+    ["layout with a non-number", ["layout", "even", "four"], 2, "BAD_ARGUMENT", /four/],
+    ["layout with zero ranges", ["layout", "even", "0"], 2, "BAD_ARGUMENT", /0/],
     [
       "unreachable shard URL",
       ["shard", "add", "s9", "mysql://root@127.0.0.1:1/x"],
-      1,
+      5,
+      "SHARD_UNAVAILABLE",
       /cannot reach shard s9/,
     ],
-    ["shard URL that is not a URL", ["shard", "add", "s9", "not a url"], 2, /invalid MySQL URL/],
-    ["shard URL with another scheme", ["shard", "add", "s9", "postgres://u@h/db"], 2, /mysql:\/\//],
+    [
+      "shard URL that is not a URL",
+      ["shard", "add", "s9", "not a url"],
+      2,
+      "BAD_URL",
+      /invalid MySQL URL/,
+    ],
+    [
+      "shard URL with another scheme",
+      ["shard", "add", "s9", "postgres://u@h/db"],
+      2,
+      "BAD_URL",
+      /mysql:\/\//,
+    ],
     [
       "shard URL without a database",
       ["shard", "add", "s9", "mysql://root@127.0.0.1:3306"],
       2,
+      "BAD_ARGUMENT",
       /names no database/,
     ],
-    ["bad shard name", ["shard", "add", "-x-", "mysql://root@127.0.0.1:1/x"], 2, /./],
-    ["duplicate table", ["table", "add", "users", "--key", "id"], 1, /already sharded/],
-    ["table without --key", ["table", "add", "orders"], 2, /--key/],
+    ["bad shard name", ["shard", "add", "-x-", "mysql://root@127.0.0.1:1/x"], 2, "USAGE", /./],
+    [
+      "duplicate table",
+      ["table", "add", "users", "--key", "id"],
+      4,
+      "TABLE_EXISTS",
+      /already sharded/,
+    ],
+    ["table without --key", ["table", "add", "orders"], 2, "USAGE", /--key/],
     [
       "unknown key function",
       ["table", "add", "orders", "--key", "id", "--key-function", "modulo"],
       2,
+      "USAGE",
       /modulo/,
     ],
-    ["bad table name", ["table", "add", "or-ders", "--key", "id"], 2, /or-ders/],
-    ["unknown command", ["frobnicate"], 2, /unknown command/],
-    ["unknown option", ["ranges", "--colour"], 2, /unknown option/],
-    ["missing argument", ["pin", "k"], 2, /missing required argument/],
-    ["key that identity cannot map", ["route", "--table", "events", "-1"], 2, /identity|-1/],
-    ["route for an unknown table", ["route", "--table", "nope", "1"], 1, /not sharded/],
+    ["bad table name", ["table", "add", "or-ders", "--key", "id"], 2, "BAD_NAME", /or-ders/],
+    [
+      "removing a table that is not sharded",
+      ["table", "remove", "ghosts"],
+      3,
+      "UNKNOWN_TABLE",
+      /ghosts/,
+    ],
+    ["unknown command", ["frobnicate"], 2, "USAGE", /unknown command/],
+    ["unknown option", ["ranges", "--colour"], 2, "USAGE", /unknown option/],
+    ["missing argument", ["pin", "k"], 2, "USAGE", /missing required argument/],
+    [
+      "key that identity cannot map",
+      ["route", "--table", "events", "-1"],
+      2,
+      "BAD_SHARD_KEY",
+      /identity|-1/,
+    ],
+    [
+      "route for an unknown table",
+      ["route", "--table", "nope", "1"],
+      3,
+      "UNKNOWN_TABLE",
+      /not sharded/,
+    ],
   ];
 
-  it.each(badInputs)("refuses %s", async (_what, args, code, message) => {
-    const before = await store.version();
-    const r = await cli(args);
-    expect(r.code).toBe(code);
+  it.each(badInputs)("refuses %s", async (_what, args, status, code, message) => {
+    const before = await dir.store.version();
+    const r = await dir.cli(args);
+    expectRefusal(r, status, message);
     expect(r.stdout).toBe("");
-    expect(r.stderr.endsWith("\n")).toBe(true);
-    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-    expect(await store.version()).toBe(before);
+    const j = await dir.cli(["--json", ...args]);
+    expect(j.code).toBe(status);
+    const doc = JSON.parse(j.stdout) as { error: { code: string; message: string } };
+    expect(doc.error.code).toBe(code);
+    expect(j.stderr).toBe(`shardkit: ${doc.error.message}\n`);
+    expect(j.stderr).toBe(r.stderr);
+    expect(await dir.store.version()).toBe(before);
   });
 
   it("says what to do when no directory is given or it is unreachable or not initialised", async () => {
-    const none = await cli(["ranges"], { SHARDKIT_DIRECTORY: "" });
-    expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/--directory/);
-    const down = await cli(["--directory", "mysql://root:hunter2@127.0.0.1:1/d", "ranges"]);
-    expect(down.code).toBe(1);
-    expect(down.stderr).toMatch(/cannot reach the directory/);
+    const none = await runCli(["ranges"], { directory: "" });
+    expectRefusal(none, 2, /--directory/);
+    const down = await runCli(["--directory", "mysql://root:hunter2@127.0.0.1:1/d", "ranges"]);
+    expectRefusal(down, 5, /cannot reach the directory/);
     expect(down.stderr).not.toContain("hunter2");
-    const [a] = fleet.servers;
-    const fresh = await cli(["--directory", `${a?.adminUrl}/sk_never_initialised`, "ranges"]);
-    expect(fresh.code).toBe(1);
-    expect(fresh.stderr).toMatch(/shardkit init/);
+    const fresh = await runCli(["ranges"], { directory: `${a.adminUrl}/sk_never_initialised` });
+    expectRefusal(fresh, 3, /shardkit init/);
   });
+});
 
-  it("never prints or stores a password given in a URL", async () => {
-    const [a] = fleet.servers;
-    const url = await a?.createDatabase("pw");
-    const r = await cli(["--json", "shard", "add", "s4", withPassword(url ?? "", "sekr3t-pw")]);
-    // root has no password on fleet servers, so MySQL refuses the wrong one: the error must still hide it.
-    expect(r.code).toBe(1);
-    expect(r.stderr).not.toContain("sekr3t-pw");
-    expect(r.stdout).not.toContain("sekr3t-pw");
-    const dump = JSON.stringify(await store.snapshot());
-    expect(dump).not.toContain("sekr3t-pw");
-    const shown = await cli(["--directory", withPassword(directory, "dir-pw-123"), "ranges"]);
-    expect(shown.stderr + shown.stdout).not.toContain("dir-pw-123");
-  });
-
-  it("reads the directory and credentials from the config file", async () => {
-    writeFileSync(
-      join(workdir, "shardkit.config.json"),
-      JSON.stringify({ directory, credentials: { default: "" } }),
-    );
+describe("shardkit CLI config file", () => {
+  it("reads the directory and credentials from the config file, and refuses a bad one", async () => {
+    const dir = await directories.create({ shards: [a, b] });
+    const workdir = mkdtempSync(join(tmpdir(), "shardkit-cli-"));
     try {
-      const r = await cli(["--json", "shard", "list"], { SHARDKIT_DIRECTORY: undefined });
+      writeFileSync(
+        join(workdir, "shardkit.config.json"),
+        JSON.stringify({ directory: dir.url, credentials: { default: "" } }),
+      );
+      const r = await runCli(["--json", "shard", "list"], { cwd: workdir });
       expect(r.code).toBe(0);
       expect(JSON.parse(r.stdout)).toHaveLength(2);
       writeFileSync(join(workdir, "broken.json"), "{ nope");
-      const bad = await cli(["--config", "broken.json", "ranges"]);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/not valid JSON/);
-      const missing = await cli(["--config", "missing.json", "ranges"]);
-      expect(missing.code).toBe(2);
+      expectRefusal(
+        await runCli(["--config", "broken.json", "ranges"], { cwd: workdir }),
+        2,
+        /not valid JSON/,
+      );
+      expectRefusal(
+        await runCli(["--config", "missing.json", "ranges"], { cwd: workdir }),
+        2,
+        /does not exist/,
+      );
     } finally {
-      rmSync(join(workdir, "shardkit.config.json"), { force: true });
+      rmSync(workdir, { recursive: true, force: true });
     }
   });
+});
 
+describe("shardkit as a program", () => {
   it("prints --help for the program and each command through npx from the repo root", async () => {
     const run = promisify(execFile);
     const top = await run("npx", ["shardkit", "--help"], { cwd: repoRoot });
@@ -310,12 +388,33 @@ describe("shardkit CLI", () => {
     const sub = await run("npx", ["shardkit", "split", "--help"], { cwd: repoRoot });
     expect(sub.stdout).toMatch(/--at <hex>/);
     // The installed bin itself, so that npm's own notices on stderr do not count as ours.
-    const bin = join(repoRoot, "node_modules/.bin/shardkit");
-    const bad = await run(bin, ["split", "zz"], {
-      cwd: repoRoot,
-      env: { ...process.env, SHARDKIT_DIRECTORY: directory },
-    }).catch((e: { code: number; stderr: string }) => e);
-    expect((bad as { code: number }).code).toBe(2);
-    expect((bad as { stderr: string }).stderr.trim().split("\n")).toHaveLength(1);
+    const bad = await run(shardkitBin, ["split", "zz"], { cwd: repoRoot }).catch((e: CliRun) => e);
+    expect((bad as CliRun).code).toBe(2);
+    expect((bad as CliRun).stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("ends quietly when the reader of its output closes early", async () => {
+    // Enough ranges that the JSON outgrows a pipe's buffer, so writing it hits the closed pipe.
+    const dir = await directories.create({ shards: [a] });
+    await dir.cli(["layout", "even", "4096"]);
+    // The subshell reports shardkit's own exit status on stderr; nothing else may be there.
+    const ranges = await runShell(
+      `("${shardkitBin}" --json ranges; echo "shardkit exited $?" >&2) | head -c 20`,
+      dir.url,
+    );
+    expect(ranges).toEqual({
+      code: 0,
+      stdout: '[\n  {\n    "range": "',
+      stderr: "shardkit exited 0\n",
+    });
+    const help = await runShell(
+      `("${shardkitBin}" --help; echo "shardkit exited $?" >&2) | head -1`,
+      dir.url,
+    );
+    expect(help).toEqual({
+      code: 0,
+      stdout: "Usage: shardkit [options] [command]\n",
+      stderr: "shardkit exited 0\n",
+    });
   });
 });
