@@ -5,36 +5,32 @@ import {
   rangeContains,
 } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { shardInput } from "./helpers.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { directories, shardInput } from "./helpers.js";
 
 let fleet: Fleet;
-let store: MysqlDirectoryStore;
-let directoryUrl: string;
+const dirs = directories(() => fleet);
 
 beforeAll(async () => {
   fleet = await startFleet({ servers: 1 });
-  const [a] = fleet.servers;
-  if (!a) throw new Error("no server");
-  directoryUrl = await a.createDatabase("dir");
-  store = new MysqlDirectoryStore({ directory: directoryUrl });
-  await store.init();
-  await store.addShard(shardInput("s1", await a.createDatabase("s1")));
-  await store.addShard(shardInput("s2", await a.createDatabase("s2")));
-  await store.addTable(
-    { name: "events", keyColumn: "id", keyFunction: "identity" },
-    { check: false },
-  );
-  await store.layoutEven(4);
 });
-
+afterEach(() => dirs.closeAll());
 afterAll(async () => {
-  await store?.close();
   await fleet?.stop();
 });
 
+/** A directory with two shards, an identity-keyed table and four ranges. */
+function twoShards() {
+  return dirs.create({
+    shards: ["s1", "s2"],
+    tables: [{ name: "events", keyColumn: "id", keyFunction: "identity" }],
+    layout: 4,
+  });
+}
+
 describe("DirectoryClient", () => {
   it("answers lookups from memory: the owner of the range holding the key's ksid", async () => {
+    const { store, url: directoryUrl } = await twoShards();
     const client = await DirectoryClient.open({ directory: directoryUrl, pollIntervalMs: 0 });
     try {
       const snap = await store.snapshot();
@@ -59,6 +55,7 @@ describe("DirectoryClient", () => {
   });
 
   it("follows the version by refresh() and by polling, pinned keys first", async () => {
+    const { store, url: directoryUrl } = await twoShards();
     const client = await DirectoryClient.open({ directory: directoryUrl, pollIntervalMs: 50 });
     const polled = await DirectoryClient.open({
       directory: store,
@@ -83,6 +80,7 @@ describe("DirectoryClient", () => {
   });
 
   it("records the version it holds as its heartbeat", async () => {
+    const { store, url: directoryUrl } = await twoShards();
     const client = await DirectoryClient.open({
       directory: directoryUrl,
       pollIntervalMs: 0,
