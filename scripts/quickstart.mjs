@@ -1,8 +1,9 @@
 // The quickstart: starts two local MySQL servers, creates a directory, registers both servers
 // as shards, lays out four key ranges over them and routes a few keys. Everything it starts
 // is stopped and removed before it exits.
-import { startFleet } from "@shardkit/fleet";
+
 import { main } from "@shardkit/cli";
+import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
 import mysql from "mysql2/promise";
 
@@ -30,6 +31,8 @@ try {
   await shardkit("init");
   await shardkit("shard", "add", "s1", a.url);
   await shardkit("shard", "add", "s2", b.url);
+  // The application's table exists on every shard before it is declared sharded.
+  for (const server of [a, b]) await createUsersTable(server.url);
   await shardkit("table", "add", "users", "--key", "user_id");
   await shardkit("layout", "even", "4");
   await shardkit("ranges");
@@ -38,10 +41,9 @@ try {
   await shardkit("route", "alice");
   await shardkit("doctor");
 
-  // The application side: create the table on each shard, then write and read through the router.
+  // The application side: write and read through the router.
   const router = await createRouter({ directory, pollIntervalMs: 0 });
   try {
-    for (const server of [a, b]) await createUsersTable(server.url);
     console.log("\nwriting 20 users through the router (each to the shard that owns its user_id)");
     for (let id = 1; id <= 20; id++) {
       await router.insert("users", { user_id: id, name: `user ${id}` });
