@@ -1,6 +1,7 @@
 import { parseMysqlUrl } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ShardConnections } from "../src/store/mysql/shard-connections.js";
 import {
   databaseExists,
   databaseOf,
@@ -120,5 +121,29 @@ describe("adding and removing shards", () => {
     const v = await store.version();
     expect((await store.removeShard("c")).version).toBe(v + 1);
     expect((await store.snapshot()).shards.map((x) => x.name)).toEqual(["a", "b"]);
+  });
+});
+
+describe("reaching shards", () => {
+  it("reports a shard lost midway as SHARD_UNAVAILABLE naming it, not as the directory", async () => {
+    const { store } = await dirs.create({ shards: ["a"] });
+    const [shard] = (await store.snapshot()).shards;
+    if (!shard) throw new Error("no shard");
+    const shards = new ShardConnections(() => "", 5000);
+    const lost = await shards
+      .with(shard, async (conn) => {
+        await conn.query("KILL CONNECTION_ID()").catch(() => undefined);
+        return conn.query("SELECT 1");
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string; details: unknown },
+      );
+    expect(lost).toMatchObject({ code: "SHARD_UNAVAILABLE", details: { shard: "a" } });
+    expect(lost?.message).toMatch(/^cannot reach shard a: .*; check the server runs/);
+    // A statement the shard rejects stays a query error.
+    await expect(shards.with(shard, (conn) => conn.query("SELECT nope"))).rejects.toMatchObject({
+      code: "MYSQL_ERROR",
+    });
   });
 });

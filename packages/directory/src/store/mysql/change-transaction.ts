@@ -61,14 +61,15 @@ export async function runChange(
       for (const name of fence) {
         const shard = after.shards.find((s) => s.name === name);
         if (!shard) continue;
-        const sc = await shards.open(shard, passwords?.[name]);
-        try {
-          const prior = await readFence(sc);
-          await writeFence(sc, expectedFence(after, name), after.version);
-          written.push({ shard, rows: prior });
-        } finally {
-          await sc.close();
-        }
+        await shards.with(
+          shard,
+          async (sc) => {
+            const prior = await readFence(sc);
+            await writeFence(sc, expectedFence(after, name), after.version);
+            written.push({ shard, rows: prior });
+          },
+          passwords?.[name],
+        );
       }
       await tx.query("COMMIT");
       return { version: after.version };
@@ -76,10 +77,9 @@ export async function runChange(
       await tx.query("ROLLBACK").catch(() => undefined);
       // Put back what this change wrote to fences, newest first.
       for (const { shard, rows } of written.reverse()) {
-        const sc = await shards.open(shard).catch(() => undefined);
-        if (!sc) continue;
-        await writeFence(sc, rows, before?.version ?? 0).catch(() => undefined);
-        await sc.close();
+        await shards
+          .with(shard, (sc) => writeFence(sc, rows, before?.version ?? 0))
+          .catch(() => undefined);
       }
       throw error;
     }

@@ -30,34 +30,32 @@ export async function doctor(
       const repaired: string[] = [];
       const refusals: string[] = [];
       for (const shard of snapshot.shards) {
-        const sc = await shards.open(shard).catch((error: unknown) => {
+        try {
+          await shards.with(shard, async (sc) => {
+            await ensureFence(sc);
+            const want = expectedFence(snapshot, shard.name);
+            const diff = diffFence(shard.name, want, await readFence(sc));
+            if (diff.length === 0) return;
+            differences.push(...diff);
+            const busy = snapshot.ranges.filter(
+              (r) => r.shard === shard.name && r.state !== "serving",
+            );
+            if (busy.length > 0) {
+              refusals.push(
+                `shard ${shard.name} differs from the directory while range ${busy.map((r) => formatKeyRange(r.range)).join(", ")} is ${busy[0]?.state}; finish or abort that move first`,
+              );
+              return;
+            }
+            if (!options.dryRun) {
+              await writeFence(sc, want, snapshot.version);
+              repaired.push(shard.name);
+            }
+          });
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== "SHARD_UNAVAILABLE") throw error;
           refusals.push(
             `shard ${shard.name} is unreachable (${(error as Error).message}); bring it back (or fix its credentials) and run shardkit doctor again`,
           );
-          return undefined;
-        });
-        if (!sc) continue;
-        try {
-          await ensureFence(sc);
-          const want = expectedFence(snapshot, shard.name);
-          const diff = diffFence(shard.name, want, await readFence(sc));
-          if (diff.length === 0) continue;
-          differences.push(...diff);
-          const busy = snapshot.ranges.filter(
-            (r) => r.shard === shard.name && r.state !== "serving",
-          );
-          if (busy.length > 0) {
-            refusals.push(
-              `shard ${shard.name} differs from the directory while range ${busy.map((r) => formatKeyRange(r.range)).join(", ")} is ${busy[0]?.state}; finish or abort that move first`,
-            );
-            continue;
-          }
-          if (!options.dryRun) {
-            await writeFence(sc, want, snapshot.version);
-            repaired.push(shard.name);
-          }
-        } finally {
-          await sc.close();
         }
       }
       return {

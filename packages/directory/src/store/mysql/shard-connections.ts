@@ -3,7 +3,12 @@ import { DirectoryError } from "../../errors/directory-error.js";
 import { ensureFence, FENCE_TABLE } from "../../fence/ownership-fence.js";
 import type { ShardRecord } from "../../model.js";
 import { formatEndpoint, type MysqlEndpoint } from "../../mysql/mysql-url.js";
-import { connect, quoteIdentifier, type SqlConnection } from "../../mysql/sql-connection.js";
+import {
+  connect,
+  isConnectError,
+  quoteIdentifier,
+  type SqlConnection,
+} from "../../mysql/sql-connection.js";
 
 /** Opens connections to shards with their resolved passwords; a shard that cannot be reached is SHARD_UNAVAILABLE. */
 export class ShardConnections {
@@ -32,11 +37,20 @@ export class ShardConnections {
     }
   }
 
-  /** Runs `work` on a connection to `shard` and closes it. */
-  async with<T>(shard: ShardRecord, work: (conn: SqlConnection) => Promise<T>): Promise<T> {
-    const conn = await this.open(shard);
+  /**
+   * Runs `work` on a connection to `shard` and closes it. Losing the shard midway is
+   * SHARD_UNAVAILABLE too, never mistaken for losing the directory.
+   */
+  async with<T>(
+    shard: ShardRecord,
+    work: (conn: SqlConnection) => Promise<T>,
+    password?: string,
+  ): Promise<T> {
+    const conn = await this.open(shard, password);
     try {
       return await work(conn);
+    } catch (error) {
+      throw isConnectError(error) ? shardUnavailable(shard.name, error) : error;
     } finally {
       await conn.close();
     }
