@@ -1,7 +1,12 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { main } from "@shardkit/cli";
-import { connect, MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
+import {
+  connect,
+  type KeyFunctionName,
+  MysqlDirectoryStore,
+  parseMysqlUrl,
+} from "@shardkit/directory";
 import type { FleetServer } from "@shardkit/fleet";
 import { expect } from "vitest";
 
@@ -83,8 +88,8 @@ export interface TestDirectory {
 export interface DirectorySetup {
   /** The servers holding shards s1, s2, ... (a server may appear twice). Default: none. */
   readonly shards?: readonly FleetServer[];
-  /** Sharded tables to create on every shard and declare: [name, key column]. Default none. */
-  readonly tables?: readonly (readonly [string, string])[];
+  /** Sharded tables to create on every shard and declare: [name, key column, key function]. */
+  readonly tables?: readonly (readonly [string, string, KeyFunctionName?])[];
   /** `layout even <n>` when given. */
   readonly layout?: number;
 }
@@ -122,8 +127,9 @@ export class DirectoryFactory {
       }
       await mustRun(dir, ["shard", "add", `s${i + 1}`, shardUrl]);
     }
-    for (const [table, key] of setup.tables ?? []) {
-      await mustRun(dir, ["table", "add", table, "--key", key]);
+    for (const [table, key, keyFunction] of setup.tables ?? []) {
+      const how = keyFunction ? ["--key-function", keyFunction] : [];
+      await mustRun(dir, ["table", "add", table, "--key", key, ...how]);
     }
     if (setup.layout !== undefined) await mustRun(dir, ["layout", "even", String(setup.layout)]);
     return { ...dir, shardUrls };
