@@ -6,6 +6,7 @@ export * from "./errors/error-codes.js";
 export * from "./errors/shardkit-error.js";
 export * from "./fence/ownership-fence.js";
 export * from "./key-function.js";
+export * from "./key-function/column-key.js";
 export * from "./key-range.js";
 export * from "./model.js";
 export * from "./mysql/mysql-url.js";
