@@ -97,5 +97,6 @@ describe("doctor", () => {
     const report = await store.doctor();
     expect(report.refusals).toEqual([expect.stringContaining("shard e is unreachable")]);
     expect(report.checkedShards).toEqual(["a", "e"]);
+    expect(report.unreachableShards).toEqual(["e"]);
   });
 });

@@ -185,6 +185,20 @@ describe("shardkit CLI", () => {
     expect(await dir.store.version()).toBe(before);
   });
 
+  it("doctor exits 5 (unavailable, retry later) when a shard cannot be reached, and checks the others", async () => {
+    const dir = await directories.create({ shards: [a, b], layout: 2 });
+    const gone = dir.shardUrls[1] ?? "";
+    await sql(gone, `DROP DATABASE ${new URL(gone).pathname.slice(1)}`);
+    const r = await dir.cli(["doctor"]);
+    expectRefusal(r, 5, /shard s2 is unreachable/);
+    expect(r.stdout).toMatch(/checked 2 shards/);
+    const j = await dir.cli(["--json", "doctor"]);
+    expect(j.code).toBe(5);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      error: { code: "SHARD_UNAVAILABLE", details: { unreachableShards: ["s2"] } },
+    });
+  });
+
   it("removes a shard that owns nothing", async () => {
     const dir = await directories.create({ shards: [a, b] });
     expect((await dir.cli(["shard", "remove", "s2"])).code).toBe(0);

@@ -36,8 +36,20 @@ function reportLines(report: DoctorReport): string[] {
   return lines;
 }
 
-/** Doctor fails (FENCE_OUT_OF_STEP, a conflict) when it left a difference unrepaired. */
+/**
+ * Doctor fails when it left a problem unrepaired: SHARD_UNAVAILABLE (retry later) when every
+ * refusal is a shard it could not reach, FENCE_OUT_OF_STEP (a conflict) otherwise.
+ */
 function problemsOf(report: DoctorReport, dryRun: boolean): DirectoryError | undefined {
+  const onlyOutages =
+    report.unreachableShards.length > 0 &&
+    report.unreachableShards.length === report.refusals.length &&
+    (!dryRun || report.differences.length === 0);
+  if (onlyOutages) {
+    return new DirectoryError("SHARD_UNAVAILABLE", report.refusals.join("; "), {
+      details: { ...report },
+    });
+  }
   if (report.refusals.length > 0) {
     return new DirectoryError("FENCE_OUT_OF_STEP", report.refusals.join("; "), {
       details: { ...report },

@@ -46,6 +46,8 @@ export interface DoctorReport {
   readonly repairedShards: readonly string[];
   /** Problems doctor would not fix, each with what to do. */
   readonly refusals: readonly string[];
+  /** Shards doctor could not reach (each also has a refusal): an outage, not a difference. */
+  readonly unreachableShards: readonly string[];
 }
 
 /**

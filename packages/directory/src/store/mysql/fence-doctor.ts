@@ -29,6 +29,7 @@ export async function doctor(
       const differences: FenceDifference[] = [];
       const repaired: string[] = [];
       const refusals: string[] = [];
+      const unreachable: string[] = [];
       for (const shard of snapshot.shards) {
         try {
           await shards.with(shard, async (sc) => {
@@ -53,6 +54,7 @@ export async function doctor(
           });
         } catch (error) {
           if ((error as { code?: unknown }).code !== "SHARD_UNAVAILABLE") throw error;
+          unreachable.push(shard.name);
           refusals.push(
             `shard ${shard.name} is unreachable (${(error as Error).message}); bring it back (or fix its credentials) and run shardkit doctor again`,
           );
@@ -64,6 +66,7 @@ export async function doctor(
         differences,
         repairedShards: repaired,
         refusals,
+        unreachableShards: unreachable,
       };
     } finally {
       await conn.query("COMMIT");
