@@ -25,5 +25,12 @@ export {
   type AggregateFunction,
   type AggregateSpec,
 } from "./scatter/aggregates.js";
-export type { OrderTerm } from "./scatter/row-order.js";
+export {
+  HAVING_OPERATORS,
+  type HavingCondition,
+  type HavingOperator,
+  type HavingPredicate,
+} from "./scatter/having.js";
+export { ORDER_DIRECTIONS, type OrderTerm } from "./scatter/row-order.js";
+export type { GroupTerm } from "./scatter/scatter-terms.js";
 export type { FenceParams } from "./write/fence-params.js";

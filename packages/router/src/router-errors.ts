@@ -28,8 +28,8 @@ export interface ShardFailure {
 
 /**
  * A scatter where some shards failed: names each shard and why. A query error on any shard
- * makes it a query error (retrying will not help); otherwise the first failure's code, which
- * is SHARD_UNAVAILABLE for a shard that cannot be reached.
+ * makes it a query error (QUERY_FAILED: retrying will not help); otherwise the first failure's
+ * code, which is SHARD_UNAVAILABLE for a shard that cannot be reached.
  */
 export class ScatterError extends RouterError {
   readonly failures: readonly ShardFailure[];
@@ -38,15 +38,16 @@ export class ScatterError extends RouterError {
       f.error instanceof ShardkitError ? f.error.code : ("SHARD_UNAVAILABLE" as ErrorCode),
     );
     const code = codes.find((c) => errorCategory(c) === "query") ?? codes[0] ?? "SHARD_UNAVAILABLE";
-    const first = failures[codes.indexOf(code)]?.error;
-    const advice =
-      code === "SHARD_UNAVAILABLE"
-        ? "retry, or pass allowPartial to take the rows of the other shards"
-        : "fix the query";
+    const first = failures[codes.indexOf(code)];
+    const others = failures.length > 1 ? ` (${failures.length - 1} more in failures)` : "";
+    const partial =
+      errorCategory(code) === "unavailable"
+        ? ", or pass allowPartial to take the rows of the other shards"
+        : "";
     super(
       code,
-      `scatter failed on ${failures.length} shard(s): ${failures.map((f) => `${f.shard} (${f.error.message})`).join("; ")}; ${advice}`,
-      { details: { shards: failures.map((f) => f.shard) }, cause: first },
+      `scatter failed on ${failures.map((f) => f.shard).join(", ")}: ${first?.error.message ?? "no answer"}${partial}${others}`,
+      { details: { shards: failures.map((f) => f.shard) }, cause: first?.error },
     );
     this.name = "ScatterError";
     this.failures = failures;

@@ -7,7 +7,9 @@ import type {
 import type { Knex } from "knex";
 import type { ShardFailure } from "./router-errors.js";
 import type { AggregateSpec } from "./scatter/aggregates.js";
+import type { HavingCondition, HavingPredicate } from "./scatter/having.js";
 import type { OrderTerm } from "./scatter/row-order.js";
+import type { GroupTerm } from "./scatter/scatter-terms.js";
 
 /** Options for {@link createRouter}. */
 export interface RouterOptions {
@@ -65,22 +67,28 @@ export interface WriteResult {
   readonly warningStatus?: number;
 }
 
-/** A query run on many shards and merged. */
+/** A query run on many shards and merged as one server would have answered it. */
 export interface ScatterOptions {
-  /** Builds the query for one shard (without ORDER BY, LIMIT or aggregates: the router adds those). Required. */
+  /**
+   * Builds the query for one shard: a knex select over a table, without ORDER BY, LIMIT or
+   * aggregates (the router adds those). GROUP BY, HAVING, DISTINCT and aggregates of its own
+   * are refused unless the groups include the table's shard key column. Required.
+   */
   readonly query: (knex: Knex, shard: string) => Knex.QueryBuilder;
   /** Only the shards owning part of this key range. Default: every shard that owns a range or a pinned key. */
   readonly range?: KeyRange | string;
-  /** Sort the merged rows (each shard sorts its own; the router merges them in a stream). Default: unsorted. */
+  /** Sort the merged rows by columns, `table.column`s or aliases of the result. Default: unsorted. */
   readonly orderBy?: readonly OrderTerm[];
-  /** At most this many rows. Default: all. */
+  /** At most this many rows (a non-negative integer). Default: all. */
   readonly limit?: number;
-  /** Skip this many rows of the merged order first. Default 0. */
+  /** Skip this many rows of the merged order first (a non-negative integer). Default 0. */
   readonly offset?: number;
   /** Aggregates by output name, e.g. `{ n: { fn: "count" }, total: { fn: "sum", column: "amount" } }`. Default: none. */
   readonly aggregates?: Readonly<Record<string, AggregateSpec>>;
-  /** GROUP BY columns for `aggregates`. Default: none (one row). */
-  readonly groupBy?: readonly string[];
+  /** GROUP BY terms for `aggregates`: columns, `table.column`s, `column as name`, `{ sql, as }`. Default: none (one row). */
+  readonly groupBy?: readonly GroupTerm[];
+  /** Filters the merged groups of `aggregates`: conditions that all hold, or a predicate. Default: none. */
+  readonly having?: readonly HavingCondition[] | HavingPredicate;
   /** Return the rows of the shards that answered plus the failures, instead of failing. Default false. */
   readonly allowPartial?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { CredentialResolver, DirectoryMap, ShardRecord } from "@shardkit/directory";
 import knexFactory, { type Knex } from "knex";
+import mysqlCore from "mysql2";
 import mysql from "mysql2/promise";
 import { createShardKnex } from "./knex/knex-internals.js";
 
@@ -15,13 +16,16 @@ export interface PoolSize {
  *   cannot become an unfenced write path;
  * - `writer`: knex for fenced transactions (and the one path named unsafe);
  * - `statements`: a mysql2 pool that allows multiple statements, only for the statements
- *   the router composes itself (fence, one write, COMMIT in one round trip).
+ *   the router composes itself (fence, one write, COMMIT in one round trip);
+ * - `scatterReader`: a mysql2 pool whose sessions are READ ONLY, for the SQL a scatter builds
+ *   (mysql2 directly, for the column metadata the merge needs).
  */
 export class ShardConnections {
   readonly location: string;
   #reader: Knex | undefined;
   #writer: Knex | undefined;
   #statements: mysql.Pool | undefined;
+  #scatterReader: mysqlCore.Pool | undefined;
 
   constructor(
     readonly shard: ShardRecord,
@@ -51,11 +55,30 @@ export class ShardConnections {
     return this.#statements;
   }
 
+  get scatterReader(): mysqlCore.Pool {
+    if (!this.#scatterReader) {
+      const pool = mysqlCore.createPool({
+        ...this.#connection(),
+        // The same value types as the knex pools (mysql2's defaults, spelled out).
+        bigNumberStrings: false,
+        decimalNumbers: false,
+        connectionLimit: this.size.max,
+        maxIdle: this.size.max,
+      });
+      // Queued before the connection's first query, so no scatter runs in a writable session.
+      pool.on("connection", (conn) => conn.query("SET SESSION TRANSACTION READ ONLY"));
+      this.#scatterReader = pool;
+    }
+    return this.#scatterReader;
+  }
+
   async close(): Promise<void> {
+    const scatter = this.#scatterReader;
     await Promise.all([
       this.#reader?.destroy(),
       this.#writer?.destroy(),
       this.#statements?.end(),
+      scatter && new Promise<void>((resolve) => scatter.end(() => resolve())),
     ]).catch(() => undefined);
   }
 

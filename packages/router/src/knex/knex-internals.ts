@@ -72,6 +72,7 @@ interface BuilderInternals {
   _single?: { table?: unknown; limit?: unknown; offset?: unknown; union?: unknown };
   _statements?: BuilderStatement[];
   _method?: string;
+  _options?: unknown[];
 }
 
 /** The table named in `knex(table)` / `.from(table)`, when it is a plain name (possibly `name as alias`). */
@@ -99,4 +100,38 @@ export function builderMethod(qb: Knex.QueryBuilder): string | undefined {
 /** True when the builder selects explicit columns (else knex selects `*`). */
 export function hasColumns(qb: Knex.QueryBuilder): boolean {
   return builderStatements(qb).some((s) => s.grouping === "columns");
+}
+
+/** True when `value` is a knex query builder (not a Raw, a promise or anything else). */
+export function isQueryBuilder(value: unknown): value is Knex.QueryBuilder {
+  const v = value as (BuilderInternals & { toSQL?: unknown }) | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Array.isArray(v._statements) &&
+    typeof v.toSQL === "function"
+  );
+}
+
+/** True when the builder carries driver options (`.options(...)`). */
+export function hasDriverOptions(qb: Knex.QueryBuilder): boolean {
+  return ((qb as unknown as BuilderInternals)._options ?? []).length > 0;
+}
+
+/** The SQL text of a `knex.raw(...)`, or undefined for anything else. */
+export function rawText(value: unknown): string | undefined {
+  const v = value as { isRawInstance?: unknown; sql?: unknown } | null;
+  return typeof v === "object" &&
+    v !== null &&
+    v.isRawInstance === true &&
+    typeof v.sql === "string"
+    ? v.sql
+    : undefined;
+}
+
+/** The alias a subquery builder was given with `.as(name)`. */
+export function builderAlias(value: unknown): string | undefined {
+  if (!isQueryBuilder(value)) return undefined;
+  const as = (value as unknown as { _single?: { as?: unknown } })._single?.as;
+  return typeof as === "string" ? as : undefined;
 }

@@ -1,59 +1,29 @@
-/** One ORDER BY term of a scatter. */
+import { type ColumnOrder, compareCells } from "./column-kinds.js";
+
+/** The directions of an ORDER BY term. */
+export const ORDER_DIRECTIONS = ["asc", "desc"] as const;
+
+/** One ORDER BY term of a scatter: a column, `table.column` or an alias of the result. */
 export interface OrderTerm {
   readonly column: string;
   /** Default `asc`. */
-  readonly order?: "asc" | "desc";
+  readonly order?: (typeof ORDER_DIRECTIONS)[number];
 }
 
-/** Alias of the collation weight the router selects for each ORDER BY column. */
-export function weightAlias(i: number): string {
-  return `__shardkit_w${i}`;
+/** How a row comparator reads one ORDER BY term. */
+export interface SortKey<R> {
+  readonly order: ColumnOrder;
+  readonly desc: boolean;
+  value(row: R): unknown;
+  weight(row: R): unknown;
 }
 
-function isNumericText(v: string): boolean {
-  return /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v);
-}
-
-/** Compares two column values as MySQL orders them: NULL first, numbers numerically, bytes bytewise. */
-export function compareValues(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === null || a === undefined) return -1;
-  if (b === null || b === undefined) return 1;
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);
-  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
-  if (typeof a === "bigint" || typeof b === "bigint") {
-    const x = BigInt(a as bigint);
-    const y = BigInt(b as bigint);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  // DECIMAL and BIGINT columns arrive as strings from mysql2.
-  if (typeof a === "string" && typeof b === "string" && isNumericText(a) && isNumericText(b)) {
-    return Number(a) - Number(b);
-  }
-  const x = String(a);
-  const y = String(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/**
- * A row comparator for ORDER BY: each term compares the collation weights MySQL returned
- * (`WEIGHT_STRING`, for text columns) when both rows have one, else the values.
- */
-export function rowComparator(
-  terms: readonly OrderTerm[],
-): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
+/** A comparator that orders rows by `keys` as MySQL's ORDER BY does (NULL first ascending). */
+export function rowComparator<R>(keys: readonly SortKey<R>[]): (a: R, b: R) => number {
   return (a, b) => {
-    for (let i = 0; i < terms.length; i++) {
-      const term = terms[i] as OrderTerm;
-      const w = weightAlias(i);
-      const wa = a[w];
-      const wb = b[w];
-      const c =
-        Buffer.isBuffer(wa) && Buffer.isBuffer(wb)
-          ? Buffer.compare(wa, wb)
-          : compareValues(a[term.column], b[term.column]);
-      if (c !== 0) return term.order === "desc" ? -c : c;
+    for (const k of keys) {
+      const c = compareCells(k.order, k.value(a), k.weight(a), k.value(b), k.weight(b));
+      if (c !== 0) return k.desc ? -c : c;
     }
     return 0;
   };
