@@ -30,8 +30,13 @@ export type Destination =
 export interface KeyTarget extends KeyLocation {
   /** The key as given. */
   readonly key: unknown;
+  /** The key that was routed: the value the table's key column stores (the key itself without a table). */
+  readonly columnKey: unknown;
   readonly fence: FenceParams;
 }
+
+/** The value `table`'s key column stores for `key` (see `columnKey` in @shardkit/directory); throws BAD_SHARD_KEY. */
+export type ColumnKeyOf = (table: string, key: unknown) => unknown;
 
 /** One shard a destination resolved to, with the keys (if any) that led there, in the caller's order. */
 export interface ShardDestination {
@@ -44,22 +49,24 @@ const MAX_PINNED_KEY_BYTES = 255;
 
 /**
  * Resolves a destination against one directory version: the shards it names, in a stable
- * order (keys: first appearance; ranges and all shards: by name). Throws NO_OWNER when a key
- * has no owner, UNKNOWN_SHARD for a shard that is not registered.
+ * order (keys: first appearance; ranges and all shards: by name). Keys with a table are
+ * routed by `columnKeyOf` when given (the router passes the shards' key column types).
+ * Throws NO_OWNER when a key has no owner, UNKNOWN_SHARD for a shard that is not registered.
  */
 export function resolveDestination(
   map: DirectoryMap,
   destination: Destination,
+  columnKeyOf?: ColumnKeyOf,
 ): ShardDestination[] {
   switch (destination.kind) {
     case "key": {
-      const target = locateKey(map, destination.key, destination.table);
+      const target = locateKey(map, destination.key, destination.table, columnKeyOf);
       return [{ shard: target.shard, targets: [target] }];
     }
     case "keys": {
       const byShard = new Map<string, KeyTarget[]>();
       for (const key of destination.keys) {
-        const target = locateKey(map, key, destination.table);
+        const target = locateKey(map, key, destination.table, columnKeyOf);
         const list = byShard.get(target.shard);
         if (list) list.push(target);
         else byShard.set(target.shard, [target]);
@@ -82,11 +89,24 @@ export function resolveDestination(
   }
 }
 
-/** Where `key` lives and the fence a write of it checks; `table` selects the table's key function. */
-export function locateKey(map: DirectoryMap, key: unknown, table?: string): KeyTarget {
+/**
+ * Where `key` lives and the fence a write of it checks; `table` selects the table's key
+ * function, and `columnKeyOf` (when given) turns the key into its column key first.
+ */
+export function locateKey(
+  map: DirectoryMap,
+  key: unknown,
+  table?: string,
+  columnKeyOf?: ColumnKeyOf,
+): KeyTarget {
+  // With no layout there is nothing to route to: say so before asking about the key column.
+  const routed =
+    table !== undefined && columnKeyOf && map.snapshot.ranges.length > 0
+      ? columnKeyOf(table, key)
+      : key;
   let loc: KeyLocation;
   try {
-    loc = map.lookup(key, table);
+    loc = map.lookup(routed, table);
   } catch (error) {
     if (error instanceof ShardkitError && error.code === "NO_LAYOUT") {
       throw new RouterError("NO_OWNER", `no shard owns any key yet: ${error.message}`, {
@@ -102,12 +122,13 @@ export function locateKey(map: DirectoryMap, key: unknown, table?: string): KeyT
       { details: { shard: loc.shard, range: formatKeyRange(loc.range) } },
     );
   }
-  const copy = canonicalKeyBytes(key);
+  const copy = canonicalKeyBytes(routed);
   // canonicalKeyBytes already returns a fresh copy: view it rather than copy it again.
   const bytes = Buffer.from(copy.buffer, copy.byteOffset, copy.length);
   return {
     ...loc,
     key,
+    columnKey: routed,
     fence: { ksid: loc.ksid, keyBytes: bytes.length <= MAX_PINNED_KEY_BYTES ? bytes : null },
   };
 }

@@ -1,4 +1,4 @@
-import type { DirectoryClient } from "@shardkit/directory";
+import type { DirectoryClient, DirectoryMap } from "@shardkit/directory";
 import type { KeyTarget } from "./destination.js";
 import type { ShardConnections } from "./shard-pools.js";
 
@@ -6,12 +6,19 @@ import type { ShardConnections } from "./shard-pools.js";
 export interface RouterContext {
   /** The caching directory client the router follows. */
   readonly directory: DirectoryClient;
+  /**
+   * The directory version keys are routed by: the client's newest once the key columns of its
+   * tables have been read from the shards (until then, the one before).
+   */
+  readonly map: DirectoryMap;
   /** How long a write keeps retrying after the fence refused it, in ms. */
   readonly writeDeadlineMs: number;
   /** The connections of a registered shard; throws NO_OWNER for an unknown one. */
   connections(shard: string): ShardConnections;
-  /** Where `key` lives now (see `locateKey`). */
+  /** Where `key` lives now (see `locateKey`); with `table`, routed by its key column's type. */
   locate(key: unknown, table?: string): KeyTarget;
+  /** Re-reads the directory and, when it moved, the key columns; resolves once `map` is the newest. */
+  refresh(): Promise<boolean>;
   /** Throws ROUTER_CLOSED once the router is closed. */
   assertOpen(): void;
 }

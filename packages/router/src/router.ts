@@ -1,7 +1,15 @@
-import { type CredentialResolver, type DirectoryClient, ShardkitError } from "@shardkit/directory";
+import { type DirectoryClient, type DirectoryMap, ShardkitError } from "@shardkit/directory";
 import type { Knex } from "knex";
-import { type KeyTarget, locateKey, resolveDestination } from "./destination.js";
+import { type ColumnKeyOf, type KeyTarget, locateKey, resolveDestination } from "./destination.js";
 import { IdSequences } from "./ids/id-sequences.js";
+import { type KeyColumnSource, KeyColumns } from "./keys/key-columns.js";
+import {
+  optionsOf,
+  requireArray,
+  requireCount,
+  requireFunction,
+  requireName,
+} from "./router-arguments.js";
 import type { RouterContext } from "./router-context.js";
 import { RouterError } from "./router-errors.js";
 import type {
@@ -17,11 +25,14 @@ import type {
 } from "./router-options.js";
 import { Scatter } from "./scatter/scatter.js";
 import { wrapShardError } from "./shard-errors.js";
-import { type ShardConnections, ShardPools } from "./shard-pools.js";
+import type { ShardConnections, ShardPools } from "./shard-pools.js";
 import { FencedInserts } from "./write/fenced-insert.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
 import { runFencedTransaction } from "./write/fenced-transaction.js";
 import { retryFenced } from "./write/retry-fenced.js";
+
+/** Re-read the key columns at most this often while some shard did not answer. */
+const KEY_COLUMNS_RETRY_MS = 1000;
 
 /** A router: create one per process with `createRouter` and share it. */
 export class Router {
@@ -34,49 +45,79 @@ export class Router {
   readonly #inserts: FencedInserts;
   readonly #scatter: Scatter;
   readonly #unsubscribe: () => void;
+  readonly #keySource: KeyColumnSource;
+  readonly #columnKeyOf: ColumnKeyOf;
+  /** The key columns of the directory version keys are routed by (its `map`). */
+  #keys: KeyColumns;
+  /** The latest read of key columns; the one whose result becomes `#keys`. */
+  #reading: Promise<void> = Promise.resolve();
+  #readStartedAt = 0;
   #closed = false;
 
   /** @internal Use `createRouter`. */
   constructor(
     client: DirectoryClient,
     ownsClient: boolean,
-    credentials: CredentialResolver,
+    pools: ShardPools,
+    keys: KeyColumns,
+    keySource: KeyColumnSource,
     options: RouterOptions,
   ) {
     this.directory = client;
     this.#ownsClient = ownsClient;
-    this.#pools = new ShardPools(credentials, {
-      min: options.pool?.min ?? 0,
-      max: options.pool?.max ?? 10,
-    });
+    this.#pools = pools;
+    this.#keys = keys;
+    this.#keySource = keySource;
+    this.#columnKeyOf = (table, key) => {
+      const current = this.#keys;
+      if (current.unreadShards.length > 0) this.#readAgainSoon();
+      return current.columnKey(table, key);
+    };
+    const router = this;
     this.#ctx = {
       directory: client,
+      get map() {
+        return router.#keys.map;
+      },
       writeDeadlineMs: options.writeDeadlineMs ?? 5000,
       connections: (shard) => this.#connections(shard),
-      locate: (key, table) => locateKey(client.map, key, table),
+      locate: (key, table) => locateKey(this.#keys.map, key, table, this.#columnKeyOf),
+      refresh: () => this.#refresh(),
       assertOpen: () => this.#assertOpen(),
     };
     this.#ids = new IdSequences(client, options.idBlockSize ?? 1000);
     this.#inserts = new FencedInserts(this.#ctx);
     this.#scatter = new Scatter(this.#ctx);
-    this.#unsubscribe = client.subscribe((map) => void this.#pools.follow(map));
+    this.#unsubscribe = client.subscribe((map) => {
+      void this.#pools.follow(map);
+      void this.#readKeyColumns(map);
+    });
+    // The directory may have moved while the first key columns were read.
+    if (client.map !== keys.map) void this.#readKeyColumns(client.map);
   }
 
-  /** Where `key` lives: its keyspace id, the owning range (or pin), the shard and the fence a write checks. */
-  locate(key: unknown, options: KeyOptions = {}): KeyTarget {
-    return this.#ctx.locate(key, options.table);
+  /**
+   * Where `key` lives: its keyspace id, the owning range (or pin), the shard and the fence a
+   * write checks. With `{ table }`, the key is routed as the table's key column stores it.
+   */
+  locate(key: unknown, options?: KeyOptions): KeyTarget {
+    return this.#ctx.locate(key, tableOf(optionsOf(options, "locate() options")));
   }
 
   /**
    * knex bound to the shard that owns `key`, for reads: any knex query builder works as
    * usual. Its sessions are READ ONLY; writes go through {@link write} or {@link writeOne}.
    */
-  read(key: unknown, options: KeyOptions = {}): Knex {
-    return this.readShard(this.locate(key, options).shard);
+  read(key: unknown, options?: KeyOptions): Knex {
+    this.#assertOpen();
+    return this.readShard(
+      this.#ctx.locate(key, tableOf(optionsOf(options, "read() options"))).shard,
+    );
   }
 
   /** Read-only knex bound to one shard by name. */
   readShard(shard: string): Knex {
+    requireName(shard, "readShard() shard", "s1");
     return this.#connections(shard).reader;
   }
 
@@ -89,15 +130,18 @@ export class Router {
   async write<T>(
     key: unknown,
     fn: (trx: Knex.Transaction) => Promise<T> | T,
-    options: WriteOptions = {},
+    options?: WriteOptions,
   ): Promise<T> {
     this.#assertOpen();
     const keys = Array.isArray(key) ? key : [key];
     if (keys.length === 0)
-      throw new ShardkitError("BAD_ARGUMENT", "write() needs at least one key");
-    if (typeof fn !== "function")
-      throw new ShardkitError("BAD_ARGUMENT", "write() needs a function (trx) => ... to run");
-    return retryFenced(this.#ctx, keys, options, (targets) =>
+      throw new ShardkitError(
+        "BAD_ARGUMENT",
+        "write() needs at least one key; pass a key or an array of keys of one shard",
+      );
+    requireFunction(fn, "write()'s second argument", "(trx) => ... to run in the transaction");
+    const opts = writeOptionsOf(options, "write() options");
+    return retryFenced(this.#ctx, keys, opts, (targets) =>
       runFencedTransaction(this.#connections((targets[0] as KeyTarget).shard), targets, fn),
     );
   }
@@ -110,11 +154,16 @@ export class Router {
   async writeOne(
     key: unknown,
     build: (knex: Knex) => Knex.QueryBuilder | Knex.Raw,
-    options: WriteOptions = {},
+    options?: WriteOptions,
   ): Promise<WriteResult> {
-    if (typeof build !== "function")
-      throw new ShardkitError("BAD_ARGUMENT", "writeOne() needs a function (knex) => query");
-    return retryFenced(this.#ctx, [key], options, (targets) =>
+    this.#assertOpen();
+    requireFunction(
+      build,
+      "writeOne()'s second argument",
+      '(knex) => query, e.g. (k) => k("users").insert(row)',
+    );
+    const opts = writeOptionsOf(options, "writeOne() options");
+    return retryFenced(this.#ctx, [key], opts, (targets) =>
       runFencedStatement(this.#connections((targets[0] as KeyTarget).shard), targets, build),
     );
   }
@@ -129,20 +178,25 @@ export class Router {
    * inserts nothing when the shard does not serve the range. Other inserts take the path of
    * {@link writeOne}.
    */
-  insert(
+  async insert(
     table: string,
     rows: Row | readonly Row[],
-    options: InsertOptions = {},
+    options?: InsertOptions,
   ): Promise<InsertResult> {
-    return this.#inserts.insert(table, rows, options);
+    this.#assertOpen();
+    requireName(table, "insert()'s table", "users");
+    const opts = optionsOf(options, "insert() options");
+    requireCount(opts.deadlineMs, "insert() option deadlineMs", 0, "{ deadlineMs: 2000 }");
+    return this.#inserts.insert(table, rows, opts);
   }
 
   /** Runs `fn` in a plain transaction on the owner with NO ownership check. Only for repair tools. */
   async unsafeWriteWithoutFence<T>(
     key: unknown,
     fn: (trx: Knex.Transaction) => Promise<T> | T,
-    options: KeyOptions = {},
+    options?: KeyOptions,
   ): Promise<T> {
+    requireFunction(fn, "unsafeWriteWithoutFence()'s second argument", "(trx) => ...");
     const target = this.locate(key, options);
     try {
       return await this.#connections(target.shard).writer.transaction(async (trx) => fn(trx));
@@ -161,16 +215,19 @@ export class Router {
     build: (qb: Knex.QueryBuilder, shard: string) => Knex.QueryBuilder = (qb) => qb,
   ): Promise<T[]> {
     this.#assertOpen();
-    const def = this.directory.map.requireTable(table);
-    const destinations = resolveDestination(this.directory.map, { kind: "keys", keys, table });
+    requireName(table, "readMany()'s table", "users");
+    requireArray(keys, "readMany()'s keys", "[1, 2, 3]");
+    requireFunction(build, "readMany()'s third argument", "(qb, shard) => qb");
+    const map = this.#keys.map;
+    const def = map.requireTable(table);
+    const destinations = resolveDestination(map, { kind: "keys", keys, table }, this.#columnKeyOf);
     const results = await Promise.all(
       destinations.map(async ({ shard, targets }) => {
         const knex = this.readShard(shard);
         try {
-          return (await build(
-            knex(table).whereIn(def.keyColumn, targets.map((t) => t.key) as readonly Knex.Value[]),
-            shard,
-          )) as T[];
+          // The column keys, not the keys as given: "06202" would be compared as a double.
+          const values = targets.map((t) => t.columnKey) as readonly Knex.Value[];
+          return (await build(knex(table).whereIn(def.keyColumn, values), shard)) as T[];
         } catch (error) {
           throw wrapShardError(error, shard);
         }
@@ -189,14 +246,21 @@ export class Router {
    * reserved in the directory with one statement, so most calls cost no query; they only
    * increase within one router.
    */
-  nextId(sequence: string): Promise<number> {
+  async nextId(sequence: string): Promise<number> {
     this.#assertOpen();
     return this.#ids.next(sequence);
   }
 
-  /** Re-reads the directory now; resolves to true when its version moved. */
-  refresh(): Promise<boolean> {
-    return this.directory.refresh();
+  /**
+   * Re-reads the directory now, and the key column types of every sharded table from the
+   * shards (call it after changing a key column's type); resolves to true when the
+   * directory's version moved.
+   */
+  async refresh(): Promise<boolean> {
+    this.#assertOpen();
+    const changed = await this.#refresh();
+    if (!changed) await this.#readKeyColumns(this.directory.map);
+    return changed;
   }
 
   /** Closes every shard pool (and the directory client when the router opened it). */
@@ -206,6 +270,33 @@ export class Router {
     this.#unsubscribe();
     await this.#pools.closeAll();
     if (this.#ownsClient) await this.directory.close();
+  }
+
+  /** Refreshes the directory and waits until keys are routed by its newest version. */
+  async #refresh(): Promise<boolean> {
+    const changed = await this.directory.refresh();
+    for (let reading = this.#reading; ; reading = this.#reading) {
+      await reading;
+      if (reading === this.#reading) break;
+    }
+    return changed;
+  }
+
+  /** Reads the key columns of `map` from the shards; routing moves to `map` once they are read. */
+  #readKeyColumns(map: DirectoryMap): Promise<void> {
+    this.#readStartedAt = Date.now();
+    const reading = KeyColumns.read(map, this.#keySource).then((keys) => {
+      // Only the latest read decides: an older one finishing late must not win.
+      if (this.#reading === reading && !this.#closed) this.#keys = keys;
+    });
+    this.#reading = reading;
+    return reading;
+  }
+
+  /** Reads the key columns again in the background, at most once a second, while a shard did not answer. */
+  #readAgainSoon(): void {
+    if (Date.now() - this.#readStartedAt < KEY_COLUMNS_RETRY_MS || this.#closed) return;
+    void this.#readKeyColumns(this.directory.map);
   }
 
   #connections(shard: string): ShardConnections {
@@ -226,4 +317,22 @@ export class Router {
         "the router is closed; create a new one with createRouter()",
       );
   }
+}
+
+function tableOf(options: KeyOptions): string | undefined {
+  const table = options.table;
+  if (table !== undefined) requireName(table, "option table", "users");
+  return table;
+}
+
+function writeOptionsOf(options: WriteOptions | undefined, what: string): WriteOptions {
+  const opts = optionsOf(options, what);
+  tableOf(opts);
+  requireCount(
+    opts.deadlineMs,
+    `${what.replace(" options", "")} option deadlineMs`,
+    0,
+    "{ deadlineMs: 2000 }",
+  );
+  return opts;
 }

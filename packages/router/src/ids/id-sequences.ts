@@ -1,4 +1,5 @@
 import { type DirectoryClient, ShardkitError } from "@shardkit/directory";
+import { describeValue } from "../router-arguments.js";
 
 interface SequenceState {
   next: number;
@@ -26,7 +27,7 @@ export class IdSequences {
     if (typeof sequence !== "string" || sequence === "") {
       throw new ShardkitError(
         "BAD_ARGUMENT",
-        `nextId() needs a sequence name (a string such as "orders"), got ${sequence === "" ? "an empty string" : describe(sequence)}`,
+        `nextId() needs a sequence name (a string such as "orders"), got ${sequence === "" ? "an empty string" : describeValue(sequence)}`,
       );
     }
     let state = this.#sequences.get(sequence);
@@ -37,7 +38,7 @@ export class IdSequences {
     while (state.next >= state.end) {
       if (!state.pending) {
         const s = state;
-        s.pending = this.#directory.store
+        s.pending = this.#directory.source
           .reserveIds(sequence, this.#blockSize)
           .then((block) => {
             s.next = block.start;
@@ -51,10 +52,4 @@ export class IdSequences {
     }
     return state.next++;
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return `a ${typeof v}`;
 }

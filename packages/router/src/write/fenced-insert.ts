@@ -1,6 +1,7 @@
 import { fencedInsertSql, formatKeyRange, ShardkitError } from "@shardkit/directory";
 import type mysql from "mysql2/promise";
 import type { KeyTarget } from "../destination.js";
+import { describeValue } from "../router-arguments.js";
 import type { RouterContext } from "../router-context.js";
 import type { InsertOptions, InsertResult, Row } from "../router-options.js";
 import { FenceRefusal } from "./fence-params.js";
@@ -30,12 +31,20 @@ export class FencedInserts {
   ): Promise<InsertResult> {
     const ctx = this.#ctx;
     ctx.assertOpen();
-    const map = ctx.directory.map;
-    const def = map.requireTable(table);
+    const def = ctx.map.requireTable(table);
     const list: readonly Row[] = Array.isArray(rows) ? rows : [rows as Row];
     if (list.length === 0)
-      throw new ShardkitError("BAD_ARGUMENT", "insert() needs at least one row");
+      throw new ShardkitError(
+        "BAD_ARGUMENT",
+        "insert() needs at least one row; pass a row object or an array of them",
+      );
     const keys = list.map((row, i) => {
+      if (typeof row !== "object" || row === null || Array.isArray(row)) {
+        throw new ShardkitError(
+          "BAD_ARGUMENT",
+          `insert()'s row ${i + 1} must be an object of column values such as { ${def.keyColumn}: 42 }, got ${describeValue(row)}`,
+        );
+      }
       const key = row[def.keyColumn];
       if (key === undefined || key === null) {
         throw new ShardkitError(
@@ -57,7 +66,7 @@ export class FencedInserts {
         def.keyFunction === "hash" &&
         !target.pinned &&
         hasPlainValues(only) &&
-        !ctx.directory.map.hasPinnedKeysIn(target.range);
+        !ctx.map.hasPinnedKeysIn(target.range);
       firstAttempt = false;
       if (oneStatement) return this.#insertOne(target, table, only);
       const header = await runFencedStatement(ctx.connections(target.shard), targets, (k) =>

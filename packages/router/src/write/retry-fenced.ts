@@ -46,7 +46,8 @@ export async function retryFenced<T>(
           },
         );
       }
-      await ctx.directory.refresh().catch(() => undefined);
+      // Routing moves to the new version only once its key columns are read: wait for that.
+      await ctx.refresh().catch(() => undefined);
       await sleep(delay);
       delay = Math.min(delay * 2, 200);
     }
