@@ -88,7 +88,7 @@ export function mergeAggregates(
   aggregates: readonly PlannedAggregate[],
   answers: readonly ShardAnswer[],
   distinctValues: ReadonlyMap<number, readonly ShardAnswer[]>,
-  collations: ReadonlyMap<number, CollationWeights>,
+  collations: ReadonlyMap<string, CollationWeights>,
 ): MergedTable {
   const groupCols = groups.map((g, i) => {
     const c = mergedColumn(answers, helper.group(i), collations, g.spec);

@@ -27,20 +27,45 @@ export interface MergedColumn extends ColumnOrder {
   readonly decimals: number;
 }
 
+/**
+ * The helper column holding `COLLATION(expr)` for the helper column `name`. The protocol's
+ * character set id is the connection's, not the column's, so each text term carries its
+ * collation's name.
+ */
+export function collationHelper(name: string): string {
+  return `${name}c`;
+}
+
+/** The collation name a shard reported for the column `name` (from any of its rows). */
+function collationOf(answer: ShardAnswer, name: string): string | undefined {
+  const c = answer.rows[0]?.[collationHelper(name)];
+  return typeof c === "string" ? c : undefined;
+}
+
 /** The column named `name` in the shards' answers (kind `null` when no shard answered). */
 export function mergedColumn(
   answers: readonly ShardAnswer[],
   name: string,
-  collations: ReadonlyMap<number, CollationWeights>,
+  collations: ReadonlyMap<string, CollationWeights>,
   label = name,
 ): MergedColumn {
   let first: { shard: string; field: FieldInfo; kind: ColumnKind } | undefined;
+  let collation: string | undefined;
   let decimals = 0;
   for (const a of answers) {
     const field = a.fields.find((f) => f.name === name);
     if (!field) continue;
     const kind = columnKind(field);
     decimals = Math.max(decimals, field.decimals);
+    const named = hasCollation(kind) ? collationOf(a, name) : undefined;
+    if (named !== undefined && collation !== undefined && named !== collation) {
+      throw new RouterError(
+        "INTERNAL",
+        `column ${label} is in collation ${collation} on one shard but ${named} on shard ${a.shard}; the shards' schemas must agree before their answers can be merged`,
+        { details: { column: label, shard: a.shard } },
+      );
+    }
+    collation ??= named;
     if (!first) {
       first = { shard: a.shard, field, kind };
       continue;
@@ -50,8 +75,7 @@ export function mergedColumn(
       if (first.kind === "null") first = { shard: a.shard, field, kind };
       continue;
     }
-    const sameCollation = kind !== "text" || field.characterSet === first.field.characterSet;
-    if (kind !== first.kind || !sameCollation) {
+    if (kind !== first.kind) {
       throw new RouterError(
         "INTERNAL",
         `column ${label} is ${describe(first.kind, first.field)} on shard ${first.shard} but ${describe(kind, field)} on shard ${a.shard}; the shards' schemas must agree before their answers can be merged`,
@@ -64,14 +88,12 @@ export function mergedColumn(
     kind,
     field: first?.field,
     decimals,
-    collation: first && hasCollation(kind) ? collations.get(first.field.characterSet) : undefined,
+    collation: collation === undefined ? undefined : collations.get(collation),
   };
 }
 
 function describe(kind: ColumnKind, field: FieldInfo): string {
-  return kind === "text"
-    ? `text in collation #${field.characterSet}`
-    : `${kind} (type ${field.columnType})`;
+  return `${kind} (type ${field.columnType})`;
 }
 
 /** True for the kinds whose values compare by collation. */
@@ -79,19 +101,20 @@ export function hasCollation(kind: ColumnKind): boolean {
   return kind === "text" || kind === "enum" || kind === "set";
 }
 
-/** The collation ids of the text columns among `names`, which the merge must know. */
-export function textCollationIds(
+/** The collations of the text columns among `names`, each with a shard that uses it. */
+export function textCollations(
   answers: readonly ShardAnswer[],
   names: readonly string[],
-): Map<number, string> {
-  const ids = new Map<number, string>();
+): Map<string, string> {
+  const out = new Map<string, string>();
   for (const a of answers) {
     for (const f of a.fields) {
-      if (names.includes(f.name) && hasCollation(columnKind(f)) && !ids.has(f.characterSet))
-        ids.set(f.characterSet, a.shard);
+      if (!names.includes(f.name) || !hasCollation(columnKind(f))) continue;
+      const c = collationOf(a, f.name);
+      if (c !== undefined && !out.has(c)) out.set(c, a.shard);
     }
   }
-  return ids;
+  return out;
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   mergedColumn,
   requireMergeable,
   type ShardAnswer,
-  textCollationIds,
+  textCollations,
 } from "./result-columns.js";
 import {
   mergeSorted,
@@ -151,7 +151,11 @@ export class Scatter {
       failed,
       (b) => sql.get(b.shard) as ShardSql,
     );
-    const answers = streams.map((s) => ({ shard: s.shard, rows: [], fields: s.stream.fields }));
+    const answers = streams.map((s) => ({
+      shard: s.shard,
+      rows: s.stream.first ? [s.stream.first] : [],
+      fields: s.stream.fields,
+    }));
     const compare = rowComparator(await this.#sortKeys(plan, answers));
     const out: Row[] = [];
     try {
@@ -339,24 +343,23 @@ export class Scatter {
   async #collationsOf(
     answers: readonly ShardAnswer[],
     names: readonly string[],
-  ): Promise<Map<number, CollationWeights>> {
-    const ids = textCollationIds(answers, names);
-    const out = new Map<number, CollationWeights>();
+  ): Promise<Map<string, CollationWeights>> {
+    const out = new Map<string, CollationWeights>();
     await Promise.all(
-      [...ids].map(async ([id, shard]) => {
-        const key = `${shard}#${id}`;
+      [...textCollations(answers, names)].map(async ([name, shard]) => {
+        const key = `${shard}#${name}`;
         let probe = this.#collations.get(key);
         if (!probe) {
           const pool = this.#ctx.connections(shard).scatterReader;
           probe = probeCollation(
             async (sql, values) => (await readAll(pool, { sql, values })).rows,
-            id,
+            name,
           );
           probe.catch(() => this.#collations.delete(key));
           this.#collations.set(key, probe);
         }
         try {
-          out.set(id, await probe);
+          out.set(name, await probe);
         } catch (error) {
           throw new ScatterError([{ shard, error: scatterFailure(error, shard) }]);
         }

@@ -7,6 +7,7 @@ import { RouterError } from "../router-errors.js";
 import { helper, type PlannedAggregate } from "./aggregates.js";
 import { havingWeight } from "./having.js";
 import type { QueryShape } from "./query-shape.js";
+import { collationHelper } from "./result-columns.js";
 import { type GroupColumn, normaliseName } from "./scatter-terms.js";
 import type { AggregatePlan, PlannedOrder } from "./scatter-validation.js";
 import type { ShardSql } from "./shard-reads.js";
@@ -15,6 +16,7 @@ import type { ShardSql } from "./shard-reads.js";
 export const orderHelper = {
   value: (i: number) => `__shardkit_o${i}`,
   weight: (i: number) => `__shardkit_o${i}w`,
+  collation: (i: number) => `__shardkit_o${i}c`,
 } as const;
 
 /** Alias of the derived table a row scatter wraps the caller's query in when it must. */
@@ -104,11 +106,13 @@ export function rowShardSql(
 
 function selectTerm(knex: Knex, qb: Knex.QueryBuilder, expr: string, i: number): void {
   qb.select(
-    knex.raw("?? AS ??, WEIGHT_STRING(??) AS ??", [
+    knex.raw("?? AS ??, WEIGHT_STRING(??) AS ??, COLLATION(??) AS ??", [
       expr,
       orderHelper.value(i),
       expr,
       orderHelper.weight(i),
+      expr,
+      orderHelper.collation(i),
     ]),
   );
 }
@@ -128,11 +132,13 @@ function selectGroups(knex: Knex, qb: Knex.QueryBuilder, groups: readonly GroupC
   groups.forEach((g, i) => {
     const e = groupSql(g);
     qb.select(
-      knex.raw(`${e.text} AS ??, WEIGHT_STRING(${e.text}) AS ??`, [
+      knex.raw(`${e.text} AS ??, WEIGHT_STRING(${e.text}) AS ??, COLLATION(${e.text}) AS ??`, [
         ...e.bindings,
         helper.group(i),
         ...e.bindings,
         helper.groupWeight(i),
+        ...e.bindings,
+        collationHelper(helper.group(i)),
       ]),
     );
   });
@@ -163,11 +169,13 @@ export function aggregateShardSql(
     const d = base.clone();
     selectGroups(knex, d, plan.groups);
     d.select(
-      knex.raw("?? AS ??, WEIGHT_STRING(??) AS ??", [
+      knex.raw("?? AS ??, WEIGHT_STRING(??) AS ??, COLLATION(??) AS ??", [
         a.column as string,
         helper.distinct,
         a.column as string,
         helper.distinctWeight,
+        a.column as string,
+        collationHelper(helper.distinct),
       ]),
     );
     groupByAll(knex, d, plan.groups);
@@ -196,11 +204,13 @@ export function aggregateShardSql(
       case "max": {
         const f = a.fn.toUpperCase();
         main.select(
-          knex.raw(`${f}(??) AS ??, WEIGHT_STRING(${f}(??)) AS ??`, [
+          knex.raw(`${f}(??) AS ??, WEIGHT_STRING(${f}(??)) AS ??, COLLATION(${f}(??)) AS ??`, [
             a.column as string,
             helper.value(j),
             a.column as string,
             helper.valueWeight(j),
+            a.column as string,
+            collationHelper(helper.value(j)),
           ]),
         );
         break;

@@ -32,6 +32,8 @@ export function readAll(pool: Pool, q: ShardSql): Promise<ReadResult> {
 /** An open stream of one shard's rows; the connection returns to its pool when it ends. */
 export interface RowStream {
   readonly fields: readonly FieldInfo[];
+  /** The first row, still to be returned by next(); undefined when there are none. */
+  readonly first: Record<string, unknown> | undefined;
   next(): Promise<IteratorResult<Record<string, unknown>>>;
   /** Reads and drops the rest, so the connection goes back to its pool idle. */
   drain(): Promise<void>;
@@ -78,6 +80,7 @@ export function openStream(pool: Pool, q: ShardSql): Promise<RowStream> {
         let pending: IteratorResult<Record<string, unknown>> | undefined = first;
         const stream: RowStream = {
           fields,
+          first: first.done ? undefined : first.value,
           next: () => {
             const p = pending;
             pending = undefined;

@@ -45,20 +45,18 @@ export type ShardRead = (
 ) => Promise<readonly Record<string, unknown>[]>;
 
 /**
- * Asks a shard what a collation's weights look like: its name, whether it pads, the weight of
- * one space, and whether its weights are one level (the weight of 'ab' is that of 'a' then 'b').
+ * Asks a shard what a collation's weights look like: whether it pads, the weight of one
+ * space, and whether its weights are one level (the weight of 'ab' is that of 'a' then 'b').
  */
-export async function probeCollation(read: ShardRead, id: number): Promise<CollationWeights> {
+export async function probeCollation(read: ShardRead, name: string): Promise<CollationWeights> {
   const [named] = await read(
-    "SELECT COLLATION_NAME AS name, CHARACTER_SET_NAME AS charset FROM information_schema.COLLATIONS WHERE ID = ?",
-    [id],
+    "SELECT CHARACTER_SET_NAME AS charset FROM information_schema.COLLATIONS WHERE COLLATION_NAME = ?",
+    [name],
   );
-  const name = String(named?.name ?? "");
   const charset = String(named?.charset ?? "");
-  // Names from information_schema, checked before they are written into SQL.
-  if (!/^\w+$/.test(name) || !/^\w+$/.test(charset)) {
-    return { name: name || `#${id}`, pad: undefined, mergeable: false };
-  }
+  // Names from the server, checked before they are written into SQL.
+  if (!/^\w+$/.test(name) || !/^\w+$/.test(charset))
+    return { name, pad: undefined, mergeable: false };
   const text = (s: string) => `CONVERT('${s}' USING ${charset}) COLLATE ${name}`;
   const [w] = await read(
     `SELECT WEIGHT_STRING(${text(" ")}) AS sp, WEIGHT_STRING(${text("a")}) AS a, WEIGHT_STRING(${text("b")}) AS b, WEIGHT_STRING(${text("ab")}) AS ab, ${text("a")} = ${text("a ")} AS padded`,
