@@ -90,6 +90,7 @@ function checkOptions(options: RouterOptions): void {
       options.credentials,
       "createRouter() option credentials",
       "(shardName) => password",
+      true,
     );
   }
   const pool = options.pool as unknown;

@@ -2,16 +2,21 @@
 // naming the argument and what to pass, never a TypeError from deep inside.
 import { ShardkitError } from "@shardkit/directory";
 
-/** Fails unless `value` is a function; `what` names it, `expected` shows its shape. */
-export function requireFunction(value: unknown, what: string, expected: string): void {
+/**
+ * Fails unless `value` is a function; `what` names it, `expected` shows its shape. A `secret`
+ * value (credentials) is described by its type alone, never shown.
+ */
+export function requireFunction(
+  value: unknown,
+  what: string,
+  expected: string,
+  secret = false,
+): void {
   if (typeof value !== "function") {
-    throw new ShardkitError(
-      "BAD_ARGUMENT",
-      `${what} must be a function ${expected}, got ${describeValue(value)}`,
-      {
-        details: { argument: what },
-      },
-    );
+    const got = secret ? (value === null ? "null" : `a ${typeof value}`) : describeValue(value);
+    throw new ShardkitError("BAD_ARGUMENT", `${what} must be a function ${expected}, got ${got}`, {
+      details: { argument: what },
+    });
   }
 }
 
