@@ -72,7 +72,11 @@ export interface ScatterWorld {
   /** Runs DDL on every shard and the reference. */
   ddl(sql: string): Promise<void>;
   /** Inserts rows of a sharded table into their owners (by `keyColumn`) and the reference. */
-  insertSharded(table: string, keyColumn: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  insertSharded(
+    table: string,
+    keyColumn: string,
+    rows: readonly Record<string, unknown>[],
+  ): Promise<void>;
   /** Inserts rows of a table present on every shard into every shard and the reference. */
   insertEverywhere(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   /** The shard that owns a customer id. */
@@ -81,7 +85,9 @@ export interface ScatterWorld {
 }
 
 /** Starts two servers with shards s1 (server 1), s2 and s3 (server 2), the schema, and no rows. */
-export async function startScatterWorld(extraSharded: readonly string[] = []): Promise<ScatterWorld> {
+export async function startScatterWorld(
+  extraSharded: readonly string[] = [],
+): Promise<ScatterWorld> {
   const fleet = await startFleet({ servers: 2 });
   const knexes: Knex[] = [];
   let store: MysqlDirectoryStore | undefined;
@@ -117,7 +123,9 @@ export async function startScatterWorld(extraSharded: readonly string[] = []): P
     router = r;
     const ownerOf = (id: number) => r.locate(id, { table: "customer" }).shard;
     const chunks = <T>(rows: readonly T[]) =>
-      Array.from({ length: Math.ceil(rows.length / 500) }, (_, i) => rows.slice(i * 500, i * 500 + 500));
+      Array.from({ length: Math.ceil(rows.length / 500) }, (_, i) =>
+        rows.slice(i * 500, i * 500 + 500),
+      );
     const s = store;
     return {
       fleet,
@@ -157,7 +165,22 @@ export async function startScatterWorld(extraSharded: readonly string[] = []): P
 }
 
 const FIRST = ["Mary", "Patricia", "Linda", "Barbara", "Elizabeth", "Jennifer", "Maria", "Susan"];
-const LAST = ["SMITH", "JOHNSON", "Williams", "brown", "Jones", "García", "garcia", "MILLER", "Davis", "zoë", "Zack", "alice", "Ábel", "Øst"];
+const LAST = [
+  "SMITH",
+  "JOHNSON",
+  "Williams",
+  "brown",
+  "Jones",
+  "García",
+  "garcia",
+  "MILLER",
+  "Davis",
+  "zoë",
+  "Zack",
+  "alice",
+  "Ábel",
+  "Øst",
+];
 
 /** Loads the shop: 2 stores, 4 staff, 40 films, 200 inventory items, 150 customers with rentals and payments. */
 export async function loadShop(world: ScatterWorld): Promise<void> {

@@ -44,7 +44,10 @@ describe("GROUP BY across shards", () => {
     const { rows } = await router.scatter({
       query: rentalsByStore,
       groupBy: ["inventory.store_id as store", { sql: "MONTH(rental.rental_date)", as: "month" }],
-      aggregates: { n: { fn: "count" }, films: { fn: "countDistinct", column: "inventory.film_id" } },
+      aggregates: {
+        n: { fn: "count" },
+        films: { fn: "countDistinct", column: "inventory.film_id" },
+      },
       orderBy: [{ column: "n", order: "desc" }, { column: "store" }, { column: "month" }],
     });
     const expected = await rentalsByStore(reference)
@@ -81,16 +84,22 @@ describe("text by collation", () => {
       .groupBy("customer.last_name")
       .orderBy("last_name", "desc");
     // 'García' and 'garcia' are one group: one server shows either spelling.
-    const folded = (rs: Record<string, unknown>[]) => rs.map((r) => ({ ...r, last_name: fold(r.last_name) }));
+    const folded = (rs: Record<string, unknown>[]) =>
+      rs.map((r) => ({ ...r, last_name: fold(r.last_name) }));
     expect(folded(rows)).toStrictEqual(folded(expected));
     expect(rows.length).toBeLessThan(14);
 
     const overall = await router.scatter({
       query: (k) => k("customer"),
-      aggregates: { lo: { fn: "min", column: "last_name" }, hi: { fn: "max", column: "last_name" } },
+      aggregates: {
+        lo: { fn: "min", column: "last_name" },
+        hi: { fn: "max", column: "last_name" },
+      },
     });
     expect(overall.rows).toStrictEqual(
-      await reference("customer").select(reference.raw("MIN(last_name) AS lo, MAX(last_name) AS hi")),
+      await reference("customer").select(
+        reference.raw("MIN(last_name) AS lo, MAX(last_name) AS hi"),
+      ),
     );
   });
 
@@ -137,7 +146,9 @@ describe("text by collation", () => {
       expect(grouped.rows.map((r) => r.n)).toStrictEqual([1, 1, 4]);
     } finally {
       await Promise.all(
-        [...Object.values(world.shards), reference].map((k) => k("customer").whereIn("customer_id", ids).delete()),
+        [...Object.values(world.shards), reference].map((k) =>
+          k("customer").whereIn("customer_id", ids).delete(),
+        ),
       );
     }
   });
@@ -175,7 +186,10 @@ describe("HAVING after the merge", () => {
     });
     const all = await reference("payment").select("staff_id").count("* as n").groupBy("staff_id");
     expect(byPredicate.rows.map((r) => r.n).sort()).toStrictEqual(
-      all.map((r) => Number(r.n)).filter((n) => n % 2 === 0).sort(),
+      all
+        .map((r) => Number(r.n))
+        .filter((n) => n % 2 === 0)
+        .sort(),
     );
   });
 });
@@ -212,7 +226,10 @@ describe("countDistinct", () => {
       lo: { fn: "min", column: "payment_date" },
       people: { fn: "countDistinct", column: "staff_id" },
     } as const;
-    const { rows } = await router.scatter({ query: (k) => k("payment").where("amount", "<", 0), aggregates });
+    const { rows } = await router.scatter({
+      query: (k) => k("payment").where("amount", "<", 0),
+      aggregates,
+    });
     expect(rows).toStrictEqual(
       await reference("payment")
         .where("amount", "<", 0)

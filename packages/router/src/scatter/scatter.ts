@@ -156,16 +156,20 @@ export class Scatter {
       rows: s.stream.first ? [s.stream.first] : [],
       fields: s.stream.fields,
     }));
-    const compare = rowComparator(await this.#sortKeys(plan, answers));
     const out: Row[] = [];
+    let finished = false;
     try {
+      const compare = rowComparator(await this.#sortKeys(plan, answers));
       const sources = streams.map((s) => tagged(s.shard, s.stream));
       for await (const row of mergeSorted(sources, compare, offset, limit))
         out.push(stripHelpers(row));
+      finished = true;
     } finally {
-      // Read what each shard still sends (at most limit + offset rows, by its LIMIT) so every
-      // connection goes back to its pool idle.
-      await Promise.all(streams.map((s) => s.stream.drain().catch(() => undefined)));
+      // After a full merge, read what each shard still sends (at most limit + offset rows, by its
+      // LIMIT) so every connection goes back to its pool idle; after a failure, close them.
+      if (finished)
+        await Promise.all(streams.map((s) => s.stream.drain().catch(() => s.stream.abort())));
+      else for (const s of streams) s.stream.abort();
     }
     return out;
   }
@@ -333,7 +337,7 @@ export class Scatter {
     try {
       this.#checkFailures(plan, streams.length, failed);
     } catch (error) {
-      await Promise.all(streams.map((s) => s.stream.drain().catch(() => undefined)));
+      for (const s of streams) s.stream.abort();
       throw error;
     }
     return streams;

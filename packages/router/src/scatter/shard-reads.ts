@@ -37,6 +37,8 @@ export interface RowStream {
   next(): Promise<IteratorResult<Record<string, unknown>>>;
   /** Reads and drops the rest, so the connection goes back to its pool idle. */
   drain(): Promise<void>;
+  /** Closes the connection without reading the rest (after a failure). */
+  abort(): void;
 }
 
 /**
@@ -85,6 +87,11 @@ export function openStream(pool: Pool, q: ShardSql): Promise<RowStream> {
             const p = pending;
             pending = undefined;
             return p ? Promise.resolve(p) : next();
+          },
+          abort: () => {
+            if (released) return;
+            released = true;
+            conn.destroy();
           },
           drain: async () => {
             pending = undefined;
