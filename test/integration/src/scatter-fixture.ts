@@ -84,9 +84,12 @@ export interface ScatterWorld {
   stop(): Promise<void>;
 }
 
-/** Starts two servers with shards s1 (server 1), s2 and s3 (server 2), the schema, and no rows. */
+/**
+ * Starts two servers with shards s1 (server 1), s2 and s3 (server 2), the schema plus `extra`
+ * tables sharded by customer_id (given by name and CREATE TABLE), and no rows.
+ */
 export async function startScatterWorld(
-  extraSharded: readonly string[] = [],
+  extra: readonly { readonly table: string; readonly ddl: string }[] = [],
 ): Promise<ScatterWorld> {
   const fleet = await startFleet({ servers: 2 });
   const knexes: Knex[] = [];
@@ -114,8 +117,8 @@ export async function startScatterWorld(
     const ddl = async (sql: string) => {
       await Promise.all(all.map((k) => k.raw(sql)));
     };
-    for (const sql of SCHEMA) await ddl(sql);
-    for (const table of [...SHARDED_TABLES, ...extraSharded]) {
+    for (const sql of [...SCHEMA, ...extra.map((e) => e.ddl)]) await ddl(sql);
+    for (const table of [...SHARDED_TABLES, ...extra.map((e) => e.table)]) {
       await store.addTable({ name: table, keyColumn: "customer_id", keyFunction: "hash" });
     }
     await store.layoutEven(6);
