@@ -268,6 +268,8 @@ export class Router {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    // A read of key columns in flight would open pools again after they are closed.
+    await this.#reading;
     await this.#pools.closeAll();
     if (this.#ownsClient) await this.directory.close();
   }

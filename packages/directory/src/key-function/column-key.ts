@@ -91,15 +91,42 @@ export function columnKey(type: KeyColumnType, key: unknown): ShardKey | ShardKe
   }
 }
 
+interface IntegerRange {
+  readonly min: bigint;
+  readonly max: bigint;
+  /** The bounds as numbers, to check number keys without a bigint (exact for safe integers). */
+  readonly minNumber: number;
+  readonly maxNumber: number;
+  /** What to pass instead, for messages. */
+  readonly expect: string;
+}
+
+const INTEGER_RANGES = new Map<string, IntegerRange>();
+
+function integerRange(dataType: string, unsigned: boolean): IntegerRange {
+  const id = `${dataType} ${unsigned}`;
+  let range = INTEGER_RANGES.get(id);
+  if (!range) {
+    const bits = BigInt(INTEGER_BITS[dataType] as number);
+    const min = unsigned ? 0n : -(1n << (bits - 1n));
+    const max = unsigned ? (1n << bits) - 1n : (1n << (bits - 1n)) - 1n;
+    range = {
+      min,
+      max,
+      minNumber: Number(min),
+      maxNumber: Number(max),
+      expect: `pass an integer from ${min} to ${max} (a number, a bigint or a decimal string)`,
+    };
+    INTEGER_RANGES.set(id, range);
+  }
+  return range;
+}
+
 function integerKey(type: KeyColumnType, key: unknown): ShardKey | ShardKeyError {
-  const bits = INTEGER_BITS[type.dataType.toLowerCase()] as number;
-  const min = type.unsigned ? 0n : -(1n << BigInt(bits - 1));
-  const max = type.unsigned ? (1n << BigInt(bits)) - 1n : (1n << BigInt(bits - 1)) - 1n;
-  const expect = `pass an integer from ${min} to ${max} (a number, a bigint or a decimal string)`;
-  let value: bigint;
+  const range = integerRange(type.dataType.toLowerCase(), type.unsigned);
   if (typeof key === "number") {
     // MySQL rounds 1.5 to 2: a key that is not exactly an integer would be stored as another.
-    if (!Number.isInteger(key)) return refuse(type, key, `${is(type, key)}; ${expect}`);
+    if (!Number.isInteger(key)) return refuse(type, key, `${is(type, key)}; ${range.expect}`);
     if (!Number.isSafeInteger(key)) {
       return refuse(
         type,
@@ -107,23 +134,34 @@ function integerKey(type: KeyColumnType, key: unknown): ShardKey | ShardKeyError
         `${is(type, key)}, beyond 2^53 - 1 where a JavaScript number loses digits; pass it as a bigint or a string`,
       );
     }
-    value = BigInt(key);
-    if (value < min || value > max) return refuse(type, key, `${outOfRange(type, key)}; ${expect}`);
+    if (key < range.minNumber || key > range.maxNumber) {
+      return refuse(type, key, `${outOfRange(type, key)}; ${range.expect}`);
+    }
     return key + 0;
   }
+  let value: bigint;
   if (typeof key === "bigint") value = key;
   else if (typeof key === "string") {
     // Fractions and exponents ("42.0", "1e3") are refused although MySQL would store some of
     // them as integers: one plain rule, and no key is ever rounded.
     const match = INTEGER_TEXT.exec(key);
-    if (!match) return refuse(type, key, `${is(type, key)}; ${expect}`);
+    if (!match) return refuse(type, key, `${is(type, key)}; ${range.expect}`);
     const digits = stripZeros(match[2] as string);
-    if (digits.length > 20) return refuse(type, key, `${outOfRange(type, key)}; ${expect}`);
+    if (digits.length > 20) return refuse(type, key, `${outOfRange(type, key)}; ${range.expect}`);
+    if (digits.length <= 15) {
+      const n = match[1] === "-" ? -Number(digits) : Number(digits);
+      if (n < range.minNumber || n > range.maxNumber) {
+        return refuse(type, key, `${outOfRange(type, key)}; ${range.expect}`);
+      }
+      return n + 0;
+    }
     value = BigInt(match[1] === "-" ? `-${digits}` : digits);
   } else {
-    return refuse(type, key, `${is(type, key)}; ${expect}`);
+    return refuse(type, key, `${is(type, key)}; ${range.expect}`);
   }
-  if (value < min || value > max) return refuse(type, key, `${outOfRange(type, key)}; ${expect}`);
+  if (value < range.min || value > range.max) {
+    return refuse(type, key, `${outOfRange(type, key)}; ${range.expect}`);
+  }
   return value >= -9007199254740991n && value <= 9007199254740991n ? Number(value) : value;
 }
 

@@ -139,13 +139,14 @@ export class KeyColumns {
       );
     }
     if ("error" in entry) throw entry.error;
-    const [type, ...others] = entry.types as [KeyColumnType, ...KeyColumnType[]];
+    const types = entry.types;
+    const type = types[0] as KeyColumnType;
     const result = columnKey(type, key);
     if (result instanceof ShardKeyError) throw result;
     // Shards that define the column differently (an ALTER half way through) must agree on
     // the key, else a row could be stored under another key on one of them.
-    for (const other of others) {
-      const alt = columnKey(other, key);
+    for (let i = 1; i < types.length; i++) {
+      const alt = columnKey(types[i] as KeyColumnType, key);
       if (alt instanceof ShardKeyError) throw alt;
       if (canonicalKeyString(alt) !== canonicalKeyString(result)) {
         throw new ShardKeyError(
