@@ -190,6 +190,8 @@ export function groupsOnOneShard(shape: QueryShape): boolean {
   if (shape.having || shape.select.some((s) => s.kind === "expression" && s.aggregate))
     return false;
   if (shape.distinct) {
+    // No columns at all is SELECT DISTINCT *.
+    if (shape.select.length === 0) return true;
     return shape.select.some(
       (s) =>
         (s.kind === "column" && isKeyColumn(shape, s.expr)) ||

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  compareValues,
   mergeSorted,
   mergeSortedArrays,
   rowComparator,
+  type SortKey,
   stripHelpers,
-  weightAlias,
 } from "./row-order.js";
 
 async function* from<T>(rows: T[], pulled: { n: number }) {
@@ -20,28 +19,6 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
-
-describe("compareValues", () => {
-  it.each([
-    [null, 1, -1],
-    [1, null, 1],
-    [null, null, 0],
-    [2, 10, -8],
-    ["2.50", "10.00", -7.5],
-    ["-3", "2", -5],
-
-    [new Date(1), new Date(2), -1],
-    ["a", "b", -1],
-    [Buffer.from([1]), Buffer.from([0, 9]), 1],
-  ])("%j vs %j", (a, b, sign) => {
-    expect(Math.sign(compareValues(a, b))).toBe(Math.sign(sign));
-  });
-});
-
-it("compares bigints with numbers", () => {
-  expect(compareValues(10n, 9)).toBeGreaterThan(0);
-  expect(compareValues(2n ** 64n, 2n ** 64n + 1n)).toBeLessThan(0);
-});
 
 describe("mergeSorted", () => {
   it("merges sorted sources into one sorted run, with offset and limit, pulling little more than it emits", async () => {
@@ -97,12 +74,52 @@ describe("mergeSorted", () => {
 });
 
 describe("rowComparator", () => {
-  it("orders by collation weights when present, else by value, honouring direction", () => {
-    const cmp = rowComparator([{ column: "name" }, { column: "id", order: "desc" }]);
-    const a = { name: "B", id: 1, [weightAlias(0)]: Buffer.from("b") };
-    const b = { name: "a", id: 2, [weightAlias(0)]: Buffer.from("a") };
-    const c = { name: "A", id: 3, [weightAlias(0)]: Buffer.from("a") };
-    expect([a, b, c].sort(cmp).map((r) => r.id)).toEqual([3, 2, 1]);
-    expect(stripHelpers({ ...a })).toEqual({ name: "B", id: 1 });
+  type R = Record<string, unknown>;
+  const key = (name: string, kind: SortKey<R>["order"]["kind"], desc = false): SortKey<R> => ({
+    order: { kind, collation: { name: "c", pad: Buffer.from([0, 0x20]), mergeable: true } },
+    desc,
+    value: (r) => r[name],
+    weight: (r) => r[`${name}w`],
+  });
+
+  it("orders text by weight, then the next term, honouring direction", () => {
+    const cmp = rowComparator([key("name", "text"), key("id", "integer", true)]);
+    const w = (s: string) => Buffer.from(s, "utf16le").swap16();
+    const rows = [
+      { name: "B", namew: w("B"), id: 1 },
+      { name: "a", namew: w("A"), id: 2 },
+      { name: "A ", namew: w("A "), id: 3 },
+      { name: "a\t", namew: w("A\t"), id: 4 },
+    ];
+    // 'a' = 'A ' under PAD SPACE; 'a\t' sorts before them (tab < space).
+    expect(rows.sort(cmp).map((r) => r.id)).toEqual([4, 3, 2, 1]);
+    expect(stripHelpers({ a: 1, __shardkit_o0: 2, __shardkit_o0w: 3 })).toEqual({ a: 1 });
+  });
+
+  it("orders integers past 2^53 and decimals exactly, NULL first", () => {
+    const ints = rowComparator([key("v", "integer")]);
+    const big = [
+      { v: "9007199254740993" },
+      { v: null },
+      { v: 9007199254740992 },
+      { v: "-9223372036854775808" },
+    ];
+    expect(big.sort(ints).map((r) => r.v)).toEqual([
+      null,
+      "-9223372036854775808",
+      9007199254740992,
+      "9007199254740993",
+    ]);
+    const decs = rowComparator([key("v", "decimal", true)]);
+    const wide = [
+      { v: "0.000000000000000000000000000001" },
+      { v: "0.000000000000000000000000000002" },
+      { v: "-1.5" },
+    ];
+    expect(wide.sort(decs).map((r) => r.v)).toEqual([
+      "0.000000000000000000000000000002",
+      "0.000000000000000000000000000001",
+      "-1.5",
+    ]);
   });
 });
