@@ -5,6 +5,7 @@ import { canonicalKeyBytes, columnKey, readKeyColumnTypes } from "@shardkit/dire
 import { createRouter, type Router } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "./cli-harness.js";
 import { knexOf, type RouterFixture, startRouterFixture } from "./fixtures/router-fixture.js";
 
 const TABLES = [
@@ -287,6 +288,30 @@ describe("text and binary key columns", () => {
       /^lit\.name: collation utf8mb4_lithuanian_ci holds ".+" and ".+" equal .*utf8mb4_bin/,
     );
     expect(await rowsEverywhere("lit")).toEqual([]);
+  });
+});
+
+describe("shardkit route --table", () => {
+  it("prints the shard of the value the key column stores, and refuses what it would not store", async () => {
+    const route = async (...args: string[]) => {
+      const run = await runCli(["--json", "route", ...args], { directory: f.directoryUrl });
+      return {
+        ...run,
+        rows: run.code === 0 ? (JSON.parse(run.stdout) as { shard: string }[]) : [],
+      };
+    };
+    const typed = await route("--table", "accts", "06202", " 42");
+    const plain = await route("6202", "42");
+    expect(typed.code).toBe(0);
+    expect(typed.rows.map((r) => r.shard)).toEqual(plain.rows.map((r) => r.shard));
+    expect(typed.rows[0]?.shard).toBe(router.locate(6202, { table: "accts" }).shard);
+    // Without the table, the text 06202 is another key.
+    expect((await route("06202")).rows[0]).not.toMatchObject({
+      ksid: (plain.rows[0] as { ksid?: string }).ksid,
+    });
+    const refused = await route("--table", "accts", "4x");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/accts\.id is BIGINT .*; pass an integer/);
   });
 });
 
