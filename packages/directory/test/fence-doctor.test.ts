@@ -1,4 +1,5 @@
-import { expectedFence, hashKeyFunction } from "@shardkit/directory";
+import { hashKeyFunction } from "@shardkit/directory";
+import { expectedFence } from "@shardkit/directory/internal";
 import { type Fleet, startFleet } from "@shardkit/fleet";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { databaseOf, directories, fenceOf, shardInput, sql } from "./helpers.js";

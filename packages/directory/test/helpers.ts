@@ -1,12 +1,10 @@
+import { MysqlDirectoryStore, parseMysqlUrl, type ShardedTable } from "@shardkit/directory";
 import {
   connect,
   type FenceRow,
-  MysqlDirectoryStore,
-  parseMysqlUrl,
   readFence,
-  type ShardedTable,
   type SqlConnection,
-} from "@shardkit/directory";
+} from "@shardkit/directory/internal";
 import type { Fleet } from "@shardkit/fleet";
 import { expect } from "vitest";
 

@@ -1,9 +1,5 @@
-import {
-  credentialResolver,
-  DirectoryClient,
-  ShardkitError,
-  type SqlRunner,
-} from "@shardkit/directory";
+import { credentialResolver, DirectoryClient, ShardkitError } from "@shardkit/directory";
+import type { SqlRunner } from "@shardkit/directory/internal";
 import type { Knex } from "knex";
 import { type KeyColumnSource, KeyColumns } from "./keys/key-columns.js";
 import { Router } from "./router.js";

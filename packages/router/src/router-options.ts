@@ -1,7 +1,7 @@
 import type {
   CredentialResolver,
   DirectoryClient,
-  DirectoryStore,
+  DirectorySource,
   KeyRange,
 } from "@shardkit/directory";
 import type { Knex } from "knex";
@@ -14,7 +14,7 @@ import type { GroupTerm } from "./scatter/scatter-terms.js";
 /** Options for {@link createRouter}. */
 export interface RouterOptions {
   /** The directory: its database URL, a store, or a directory client you manage. Required. */
-  readonly directory: string | DirectoryStore | DirectoryClient;
+  readonly directory: string | DirectorySource | DirectoryClient;
   /** Shard passwords. Default: SHARDKIT_SHARD_PASSWORD_<NAME> / SHARDKIT_SHARD_PASSWORD. */
   readonly credentials?: CredentialResolver;
   /** Connection pool per shard. Default `{ min: 0, max: 10 }`. */

@@ -1,12 +1,8 @@
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { main } from "@shardkit/cli";
-import {
-  connect,
-  type KeyFunctionName,
-  MysqlDirectoryStore,
-  parseMysqlUrl,
-} from "@shardkit/directory";
+import { type KeyFunctionName, MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
+import { connect } from "@shardkit/directory/internal";
 import type { FleetServer } from "@shardkit/fleet";
 import { expect } from "vitest";
 

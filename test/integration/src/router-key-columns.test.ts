@@ -2,7 +2,8 @@
 // and on refresh), the CLI's route --table, and the test vectors of docs/keyspace.md checked
 // against MariaDB itself.
 import { readFileSync } from "node:fs";
-import { canonicalKeyBytes, columnKey, readKeyColumnTypes } from "@shardkit/directory";
+import { canonicalKeyBytes, columnKey } from "@shardkit/directory";
+import { readKeyColumnTypes } from "@shardkit/directory/internal";
 import { createRouter, type Router } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

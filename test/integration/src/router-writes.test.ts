@@ -1,6 +1,7 @@
 // The router's write paths against real shards: every test writes its own keys and removes
 // them, so each passes alone and in any order.
-import { FENCE_TABLE, fencedInsertSql, hashKeyFunction, rangeContains } from "@shardkit/directory";
+import { hashKeyFunction, rangeContains } from "@shardkit/directory";
+import { FENCE_TABLE, fencedInsertSql } from "@shardkit/directory/internal";
 import { createRouter, type Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

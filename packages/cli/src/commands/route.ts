@@ -1,16 +1,15 @@
 import {
   type CredentialResolver,
   columnKey,
-  connect,
   DirectoryMap,
   formatKeyRange,
   type KeyColumnType,
   parseKeyArgument,
-  readKeyColumnTypes,
   type ShardedTable,
   ShardKeyError,
   ShardkitError,
 } from "@shardkit/directory";
+import { connect, readKeyColumnTypes } from "@shardkit/directory/internal";
 import { Command } from "commander";
 import type { CommandDefinition } from "../command-definition.js";
 import { ksidHex } from "../directory-fields.js";

@@ -103,11 +103,6 @@ export class DirectoryClient {
     return client;
   }
 
-  /** @deprecated The old name of {@link DirectoryClient.source}. */
-  get store(): DirectorySource {
-    return this.source;
-  }
-
   /** The map currently held. */
   get map(): DirectoryMap {
     return this.#map;

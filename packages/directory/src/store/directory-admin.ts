@@ -88,6 +88,3 @@ export interface DirectoryAdmin extends DirectorySource {
   /** Compares every shard's ownership table with the directory and repairs differences unless `dryRun`. */
   doctor(options?: { readonly dryRun?: boolean }): Promise<DoctorReport>;
 }
-
-/** @deprecated The old name of {@link DirectoryAdmin}; readers need only a {@link DirectorySource}. */
-export type DirectoryStore = DirectoryAdmin;

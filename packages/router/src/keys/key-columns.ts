@@ -3,14 +3,13 @@ import {
   columnKey,
   type DirectoryMap,
   type KeyColumnType,
-  readKeyColumnTypes,
   type ShardKey,
   ShardKeyError,
   type ShardkitError,
   type ShardRecord,
-  type SqlRunner,
   type TextComparison,
 } from "@shardkit/directory";
+import { readKeyColumnTypes, type SqlRunner } from "@shardkit/directory/internal";
 import { RouterError } from "../router-errors.js";
 
 /** Probes of collations already run, per shard location, shared between reads. */

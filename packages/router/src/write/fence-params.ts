@@ -1,4 +1,5 @@
-import { FENCE_ERRNO, formatKeyRange } from "@shardkit/directory";
+import { formatKeyRange } from "@shardkit/directory";
+import { FENCE_ERRNO } from "@shardkit/directory/internal";
 import type { KeyTarget } from "../destination.js";
 import { RouterError } from "../router-errors.js";
 

@@ -1,4 +1,5 @@
-import { fencedInsertSql, formatKeyRange, ShardkitError } from "@shardkit/directory";
+import { formatKeyRange, ShardkitError } from "@shardkit/directory";
+import { fencedInsertSql } from "@shardkit/directory/internal";
 import type mysql from "mysql2/promise";
 import type { KeyTarget } from "../destination.js";
 import { describeValue } from "../router-arguments.js";
