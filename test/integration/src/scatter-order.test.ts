@@ -104,6 +104,26 @@ describe("ORDER BY terms", () => {
     expect(merged.map((r) => r.rental_id)).toStrictEqual([9001, 9002, 9003, 9004, 9005, 9006]);
   });
 
+  it("follows a column that turns from INT to text between two runs of one query", async () => {
+    const query = (k: Knex) => k("payment").select("payment_id", "amount");
+    const orderBy = [{ column: "payment_id", order: "desc" }] as const;
+    const expected = () => query(reference).orderBy("payment_id", "desc").limit(30);
+    expect((await router.scatter({ query, orderBy, limit: 30 })).rows).toStrictEqual(
+      await expected(),
+    );
+    await world.ddl(
+      "ALTER TABLE payment MODIFY payment_id VARCHAR(10) COLLATE utf8mb4_general_ci NOT NULL",
+    );
+    try {
+      const { rows } = await router.scatter({ query, orderBy, limit: 30 });
+      expect(rows).toStrictEqual(await expected());
+      // Text order: '99' sorts after '900'.
+      expect(rows[0]).toMatchObject({ payment_id: "99" });
+    } finally {
+      await world.ddl("ALTER TABLE payment MODIFY payment_id INT NOT NULL");
+    }
+  });
+
   it("refuses to order by an ENUM, which MySQL sorts by member index", async () => {
     const error = await router
       .scatter({

@@ -36,18 +36,22 @@ export function collationHelper(name: string): string {
   return `${name}c`;
 }
 
-/** The collation name a shard reported for the column `name` (from any of its rows). */
-function collationOf(answer: ShardAnswer, name: string): string | undefined {
-  const c = answer.rows[0]?.[collationHelper(name)];
+/** The collation name a shard reported in the column `column` (from any of its rows). */
+function collationOf(answer: ShardAnswer, column: string): string | undefined {
+  const c = answer.rows[0]?.[column];
   return typeof c === "string" ? c : undefined;
 }
 
-/** The column named `name` in the shards' answers (kind `null` when no shard answered). */
+/**
+ * The column named `name` in the shards' answers (kind `null` when no shard answered); a text
+ * column's collation is read from `collationColumn`.
+ */
 export function mergedColumn(
   answers: readonly ShardAnswer[],
   name: string,
   collations: ReadonlyMap<string, CollationWeights>,
   label = name,
+  collationColumn = collationHelper(name),
 ): MergedColumn {
   let first: { shard: string; field: FieldInfo; kind: ColumnKind } | undefined;
   let collation: string | undefined;
@@ -57,7 +61,7 @@ export function mergedColumn(
     if (!field) continue;
     const kind = columnKind(field);
     decimals = Math.max(decimals, field.decimals);
-    const named = hasCollation(kind) ? collationOf(a, name) : undefined;
+    const named = hasCollation(kind) ? collationOf(a, collationColumn) : undefined;
     if (named !== undefined && collation !== undefined && named !== collation) {
       throw new RouterError(
         "INTERNAL",
@@ -101,17 +105,21 @@ export function hasCollation(kind: ColumnKind): boolean {
   return kind === "text" || kind === "enum" || kind === "set";
 }
 
-/** The collations of the text columns among `names`, each with a shard that uses it. */
+/**
+ * The collations of the text columns among `columns` (each a value column and the column
+ * holding its collation's name), each with a shard that uses it.
+ */
 export function textCollations(
   answers: readonly ShardAnswer[],
-  names: readonly string[],
+  columns: readonly { readonly value: string; readonly collation: string }[],
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const a of answers) {
-    for (const f of a.fields) {
-      if (!names.includes(f.name) || !hasCollation(columnKind(f))) continue;
-      const c = collationOf(a, f.name);
-      if (c !== undefined && !out.has(c)) out.set(c, a.shard);
+    for (const c of columns) {
+      const f = a.fields.find((x) => x.name === c.value);
+      if (!f || !hasCollation(columnKind(f))) continue;
+      const name = collationOf(a, c.collation);
+      if (name !== undefined && !out.has(name)) out.set(name, a.shard);
     }
   }
   return out;

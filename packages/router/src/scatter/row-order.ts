@@ -20,13 +20,38 @@ export interface SortKey<R> {
 
 /** A comparator that orders rows by `keys` as MySQL's ORDER BY does (NULL first ascending). */
 export function rowComparator<R>(keys: readonly SortKey<R>[]): (a: R, b: R) => number {
+  const compares = keys.map((k) => {
+    const c = keyComparator(k);
+    return k.desc ? (a: R, b: R) => -c(a, b) : c;
+  });
+  if (compares.length === 1) return compares[0] as (a: R, b: R) => number;
   return (a, b) => {
-    for (const k of keys) {
-      const c = compareCells(k.order, k.value(a), k.weight(a), k.value(b), k.weight(b));
-      if (c !== 0) return k.desc ? -c : c;
+    for (const c of compares) {
+      const r = c(a, b);
+      if (r !== 0) return r;
     }
     return 0;
   };
+}
+
+/** One term's comparator; numbers that JS holds exactly compare without the general path. */
+function keyComparator<R>(k: SortKey<R>): (a: R, b: R) => number {
+  const { order, value, weight } = k;
+  switch (order.kind) {
+    case "integer":
+    case "float":
+      return (a, b) => {
+        const x = value(a);
+        const y = value(b);
+        if (typeof x === "number" && typeof y === "number") return x < y ? -1 : x > y ? 1 : 0;
+        return compareCells(order, x, undefined, y, undefined);
+      };
+    case "text":
+    case "temporal":
+      return (a, b) => compareCells(order, value(a), weight(a), value(b), weight(b));
+    default:
+      return (a, b) => compareCells(order, value(a), undefined, value(b), undefined);
+  }
 }
 
 /** Removes the router's helper columns from a row. */

@@ -66,20 +66,49 @@ function outputName(shape: QueryShape, term: string, resolved: RowTerm): string 
   );
 }
 
+/** Which helper columns an ORDER BY term needs beyond its value, by the kind of its values. */
+export interface TermNeeds {
+  /** WEIGHT_STRING: text (collation order) and dates (microseconds). */
+  readonly weight: boolean;
+  /** COLLATION(): text, whose collation the merge must know. */
+  readonly collation: boolean;
+}
+
+/** Every helper: what a term needs when its kind is not known yet. */
+export const ALL_NEEDS: TermNeeds = { weight: true, collation: true };
+
+/** Where the merge reads each ORDER BY term in a shard's rows. */
+export interface TermColumns {
+  readonly value: string;
+  readonly weight: string;
+  readonly collation: string;
+}
+
+/** A row scatter's SQL for one shard and where its rows carry each term. */
+export interface RowShardQuery {
+  readonly sql: ShardSql;
+  readonly terms: readonly TermColumns[];
+}
+
 /**
- * The SQL of a row scatter on one shard: the caller's query, each ORDER BY term's value and
- * weight as helper columns, the ORDER BY, and LIMIT `limit + offset`. When a term is an alias
- * of an expression, or the query groups its own rows (on the shard key), the query becomes a
- * derived table ordered from outside; MariaDB merges a plain one back into the outer query.
+ * The SQL of a row scatter on one shard: the caller's query, the ORDER BY, LIMIT
+ * `limit + offset`, and per term the helper columns `needs` asks for (all when undefined). A
+ * term's value is read from the caller's own column when the select list names it once;
+ * otherwise it is selected again under a helper name. When a term is an alias of an
+ * expression, or the query groups its own rows (on the shard key), the query becomes a derived
+ * table ordered from outside; MariaDB merges a plain one back into the outer query.
  */
 export function rowShardSql(
   knex: Knex,
-  qb: Knex.QueryBuilder,
+  caller: Knex.QueryBuilder,
   shape: QueryShape,
   orderBy: readonly PlannedOrder[],
   perShardLimit: number | undefined,
-): ShardSql {
+  needs?: readonly TermNeeds[],
+): RowShardQuery {
+  const qb = caller.clone();
   let out = qb;
+  const columns: TermColumns[] = [];
   if (orderBy.length > 0) {
     const terms = orderBy.map((t) => rowTerm(shape, t.column));
     const wrap = shape.distinct || shape.groupBy.length > 0 || terms.some((t) => "output" in t);
@@ -94,27 +123,50 @@ export function rowShardSql(
       if (!hasColumns(out)) out.select("*");
     }
     exprs.forEach((e, i) => {
-      selectTerm(knex, out, e, i);
+      const own = wrap || needs === undefined ? undefined : ownColumn(shape, e);
+      const need = needs?.[i] ?? ALL_NEEDS;
+      const parts: string[] = [];
+      const bindings: Knex.RawBinding[] = [];
+      if (own === undefined) {
+        parts.push("?? AS ??");
+        bindings.push(e, orderHelper.value(i));
+      }
+      if (need.weight) {
+        parts.push("WEIGHT_STRING(??) AS ??");
+        bindings.push(e, orderHelper.weight(i));
+      }
+      if (need.collation) {
+        parts.push("COLLATION(??) AS ??");
+        bindings.push(e, orderHelper.collation(i));
+      }
+      if (parts.length > 0) out.select(knex.raw(parts.join(", "), bindings));
+      columns.push({
+        value: own ?? orderHelper.value(i),
+        weight: orderHelper.weight(i),
+        collation: orderHelper.collation(i),
+      });
     });
     exprs.forEach((e, i) => {
       out.orderBy(e, orderBy[i]?.desc ? "desc" : "asc");
     });
   }
   if (perShardLimit !== undefined) out.limit(perShardLimit);
-  return native(out);
+  return { sql: native(out), terms: columns };
 }
 
-function selectTerm(knex: Knex, qb: Knex.QueryBuilder, expr: string, i: number): void {
-  qb.select(
-    knex.raw("?? AS ??, WEIGHT_STRING(??) AS ??, COLLATION(??) AS ??", [
-      expr,
-      orderHelper.value(i),
-      expr,
-      orderHelper.weight(i),
-      expr,
-      orderHelper.collation(i),
-    ]),
+/** The caller's output column that is exactly `expr`, when its name is unambiguous in the result. */
+function ownColumn(shape: QueryShape, expr: string): string | undefined {
+  if (shape.select.some((s) => s.kind !== "column")) return undefined;
+  const t = normaliseName(expr);
+  const hits = shape.select.filter((s) => s.kind === "column" && normaliseName(s.expr) === t) as {
+    name: string;
+  }[];
+  const name = hits[0]?.name;
+  if (name === undefined || name.toLowerCase().startsWith("__shardkit_")) return undefined;
+  const same = shape.select.filter(
+    (s) => s.kind === "column" && normaliseName(s.name) === normaliseName(name),
   );
+  return same.length === 1 ? name : undefined;
 }
 
 /** A SQL fragment for a group term: an identifier (bound as `??`) or the caller's expression. */
