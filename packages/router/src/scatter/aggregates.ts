@@ -47,7 +47,7 @@ export const helper = {
   value: (j: number) => `__shardkit_a${j}`,
   valueWeight: (j: number) => `__shardkit_a${j}w`,
   avgSum: (j: number) => `__shardkit_a${j}s`,
-  avgCount: (j: number) => `__shardkit_a${j}c`,
+  avgCount: (j: number) => `__shardkit_a${j}n`,
   avgType: (j: number) => `__shardkit_a${j}t`,
   distinct: "__shardkit_dv",
   distinctWeight: "__shardkit_dw",

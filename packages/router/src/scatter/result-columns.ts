@@ -88,6 +88,15 @@ export function mergedColumn(
     }
   }
   const kind = first?.kind ?? "null";
+  const rows = answers.some((a) => a.rows.length > 0);
+  if (kind === "text" && rows && (collation === undefined || !collations.has(collation))) {
+    // Weights without their collation would compare as NO PAD: never guess.
+    throw new RouterError(
+      "INTERNAL",
+      `the merge has no collation for the text column ${label}; report this with the query`,
+      { details: { column: label } },
+    );
+  }
   return {
     kind,
     field: first?.field,
