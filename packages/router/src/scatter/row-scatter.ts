@@ -57,6 +57,7 @@ export async function scatterRows(
 ): Promise<Row[]> {
   const { offset, limit } = plan;
   const perShardLimit = limit === undefined ? undefined : limit + offset;
+  if (built.length === 0) return [];
   if (plan.orderBy.length === 0) {
     const answers = await runner.readAll(
       built,
@@ -69,18 +70,22 @@ export async function scatterRows(
   const key = `${String(plan.query)}\u0000${JSON.stringify(plan.orderBy)}`;
   const remembered = cache.get(key);
   for (const needs of remembered ? [remembered, undefined] : [undefined]) {
-    const queries = new Map(
-      built.map((b) => [
-        b.shard,
-        rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, perShardLimit, needs),
-      ]),
-    );
-    const terms = sameTerms([...queries.values()]);
-    if (needs && !terms) continue;
-    const sqlOf = (b: BuiltQuery) => (queries.get(b.shard) as RowShardQuery).sql;
+    // Each shard's SQL is compiled just before it is sent, so the first shard works while the
+    // router compiles the next.
+    const queries = new Map<string, RowShardQuery>();
+    const sqlOf = (b: BuiltQuery) => {
+      const q = rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, perShardLimit, needs);
+      queries.set(b.shard, q);
+      return q.sql;
+    };
     const buffered = perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT;
     const answers = buffered ? await runner.readAll(built, sqlOf) : undefined;
     const streams = buffered ? [] : await runner.openStreams(built, sqlOf);
+    const terms = sameTerms([...queries.values()]);
+    if (needs && !terms) {
+      for (const s of streams) s.stream.abort();
+      continue;
+    }
     const seen =
       answers ??
       streams.map((s) => ({
@@ -94,7 +99,7 @@ export async function scatterRows(
       for (const s of streams) s.stream.abort();
       continue;
     }
-    cache.set(key, observed);
+    if (!remembered || !covers(observed, remembered)) cache.set(key, observed);
     let keys: SortKey<Row>[];
     try {
       keys = await sortKeys(runner, plan, seen, columns, connections);
@@ -105,11 +110,17 @@ export async function scatterRows(
     const compare = rowComparator(keys);
     if (answers) {
       const sources = answers.map((a) => a.rows as Row[]);
-      return mergeSortedArrays(sources, compare, offset, limit).map(stripHelpers);
+      const page = mergeSortedArrays(sources, compare, offset, limit);
+      return hasHelpers(seen) ? page.map(stripHelpers) : page;
     }
     return mergeStreams(streams, compare, offset, limit);
   }
   throw new Error("unreachable: the last attempt selects every helper");
+}
+
+/** True when the shards' rows carry the router's helper columns. */
+function hasHelpers(answers: readonly ShardAnswer[]): boolean {
+  return answers.some((a) => a.fields.some((f) => f.name.startsWith("__shardkit_")));
 }
 
 /** The term columns every shard's query shares, or undefined when they differ. */

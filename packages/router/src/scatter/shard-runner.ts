@@ -98,8 +98,10 @@ export class ShardRunner {
     connections: (shard: string) => ShardConnections,
   ): Promise<Map<string, CollationWeights>> {
     const out = new Map<string, CollationWeights>();
+    const used = textCollations(answers, columns);
+    if (used.size === 0) return out;
     await Promise.all(
-      [...textCollations(answers, columns)].map(async ([name, shard]) => {
+      [...used].map(async ([name, shard]) => {
         const key = `${shard}#${name}`;
         let probe = this.collationCache.get(key);
         if (!probe) {
