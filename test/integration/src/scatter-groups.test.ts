@@ -154,6 +154,32 @@ describe("text by collation", () => {
   });
 });
 
+describe("other collations", () => {
+  const keyed = (collation: string) => (k: Knex) =>
+    k("customer").select(
+      "customer_id",
+      k.raw(`CONVERT(last_name USING utf8mb4) COLLATE ${collation} AS k`),
+    );
+
+  it("orders by a one-level UCA collation named in the query", async () => {
+    const query = keyed("utf8mb4_uca1400_ai_ci");
+    const { rows } = await router.scatter({
+      query,
+      orderBy: [{ column: "k" }, { column: "customer_id" }],
+      limit: 60,
+    });
+    expect(rows).toStrictEqual(await query(reference).orderBy(["k", "customer_id"]).limit(60));
+  });
+
+  it("refuses a PAD SPACE collation with several weight levels", async () => {
+    const error = await router
+      .scatter({ query: keyed("utf8mb4_uca1400_as_cs"), orderBy: [{ column: "k" }] })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "BAD_ARGUMENT" });
+    expect((error as Error).message).toMatch(/k: its collation utf8mb4_uca1400_as_cs pads/);
+  });
+});
+
 describe("HAVING after the merge", () => {
   it("keeps the groups whose merged values pass, numbers exactly and text by collation", async () => {
     const { rows } = await router.scatter({

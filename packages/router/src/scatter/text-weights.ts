@@ -49,13 +49,12 @@ export type ShardRead = (
  * space, and whether its weights are one level (the weight of 'ab' is that of 'a' then 'b').
  */
 export async function probeCollation(read: ShardRead, name: string): Promise<CollationWeights> {
-  const [named] = await read(
-    "SELECT CHARACTER_SET_NAME AS charset FROM information_schema.COLLATIONS WHERE COLLATION_NAME = ?",
-    [name],
-  );
-  const charset = String(named?.charset ?? "");
+  // A collation's name starts with its character set's (utf8mb4_uca1400_ai_ci), which MariaDB's
+  // information_schema.COLLATIONS does not list under that full name.
+  const cut = name.indexOf("_");
+  const charset = cut > 0 ? name.slice(0, cut) : name;
   // Names from the server, checked before they are written into SQL.
-  if (!/^\w+$/.test(name) || !/^\w+$/.test(charset))
+  if (!/^\w+$/.test(name) || !/^[a-z0-9]+$/i.test(charset))
     return { name, pad: undefined, mergeable: false };
   const text = (s: string) => `CONVERT('${s}' USING ${charset}) COLLATE ${name}`;
   const [w] = await read(
