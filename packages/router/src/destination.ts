@@ -27,11 +27,10 @@ export type Destination =
   | { readonly kind: "allShards" };
 
 /** Where a key lives, as the router resolved it, with the fence parameters a write needs. */
-export interface KeyTarget extends KeyLocation {
+export interface KeyTarget extends KeyOwner {
   /** The key as given. */
   readonly key: unknown;
-  /** The key that was routed: the value the table's key column stores (the key itself without a table). */
-  readonly columnKey: unknown;
+  /** The fence a write of the key checks on its shard. */
   readonly fence: FenceParams;
 }
 
@@ -89,16 +88,22 @@ export function resolveDestination(
   }
 }
 
+/** Where a key lives, for a read: the location and the value it was routed by. */
+export interface KeyOwner extends KeyLocation {
+  /** The key that was routed: the value the table's key column stores (the key itself without a table). */
+  readonly columnKey: unknown;
+}
+
 /**
- * Where `key` lives and the fence a write of it checks; `table` selects the table's key
- * function, and `columnKeyOf` (when given) turns the key into its column key first.
+ * Where `key` lives; `table` selects the table's key function, and `columnKeyOf` (when given)
+ * turns the key into its column key first. Throws NO_OWNER when nothing owns it.
  */
-export function locateKey(
+export function ownerOfKey(
   map: DirectoryMap,
   key: unknown,
   table?: string,
   columnKeyOf?: ColumnKeyOf,
-): KeyTarget {
+): KeyOwner {
   // With no layout there is nothing to route to: say so before asking about the key column.
   const routed =
     table !== undefined && columnKeyOf && map.snapshot.ranges.length > 0
@@ -122,14 +127,33 @@ export function locateKey(
       { details: { shard: loc.shard, range: formatKeyRange(loc.range) } },
     );
   }
-  const copy = canonicalKeyBytes(routed);
-  // canonicalKeyBytes already returns a fresh copy: view it rather than copy it again.
-  const bytes = Buffer.from(copy.buffer, copy.byteOffset, copy.length);
   return {
-    ...loc,
-    key,
+    ksid: loc.ksid,
+    range: loc.range,
+    shard: loc.shard,
+    pinned: loc.pinned,
     columnKey: routed,
-    fence: { ksid: loc.ksid, keyBytes: bytes.length <= MAX_PINNED_KEY_BYTES ? bytes : null },
+  };
+}
+
+/** Where `key` lives and the fence a write of it checks (see {@link ownerOfKey}). */
+export function locateKey(
+  map: DirectoryMap,
+  key: unknown,
+  table?: string,
+  columnKeyOf?: ColumnKeyOf,
+): KeyTarget {
+  const owner = ownerOfKey(map, key, table, columnKeyOf);
+  const bytes = canonicalKeyBytes(owner.columnKey);
+  // Listed rather than spread: an object spread here cost more than the rest of the lookup.
+  return {
+    ksid: owner.ksid,
+    range: owner.range,
+    shard: owner.shard,
+    pinned: owner.pinned,
+    columnKey: owner.columnKey,
+    key,
+    fence: { ksid: owner.ksid, keyBytes: bytes.length <= MAX_PINNED_KEY_BYTES ? bytes : null },
   };
 }
 

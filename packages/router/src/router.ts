@@ -1,6 +1,12 @@
 import { type DirectoryClient, type DirectoryMap, ShardkitError } from "@shardkit/directory";
 import type { Knex } from "knex";
-import { type ColumnKeyOf, type KeyTarget, locateKey, resolveDestination } from "./destination.js";
+import {
+  type ColumnKeyOf,
+  type KeyTarget,
+  locateKey,
+  ownerOfKey,
+  resolveDestination,
+} from "./destination.js";
 import { IdSequences } from "./ids/id-sequences.js";
 import { type KeyColumnSource, KeyColumns } from "./keys/key-columns.js";
 import {
@@ -110,9 +116,9 @@ export class Router {
    */
   read(key: unknown, options?: KeyOptions): Knex {
     this.#assertOpen();
-    return this.readShard(
-      this.#ctx.locate(key, tableOf(optionsOf(options, "read() options"))).shard,
-    );
+    const table = tableOf(optionsOf(options, "read() options"));
+    // A read needs only the owner, not the fence bytes a write checks.
+    return this.readShard(ownerOfKey(this.#keys.map, key, table, this.#columnKeyOf).shard);
   }
 
   /** Read-only knex bound to one shard by name. */
