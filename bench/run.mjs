@@ -38,7 +38,7 @@ console.log(
   `| single-row insert, fenced transaction (write) vs plain autocommit knex insert | ${ms(r.fencedTransactionInsert.routedMs)} | ${ms(r.fencedTransactionInsert.plainMs)} | ${r.fencedTransactionInsert.ratio.toFixed(2)} | |`,
 );
 console.log(
-  `| scatter ORDER BY LIMIT 100 over 4 shards vs the slowest single shard | ${ms(r.scatterOrderByLimit100.routedMs)} | ${ms(r.scatterOrderByLimit100.slowestShardMs)} | ${r.scatterOrderByLimit100.ratio.toFixed(2)} | <= 1.3 |`,
+  `| scatter ORDER BY LIMIT 100 over 4 shards vs the 4 plain queries in parallel | ${ms(r.scatterOrderByLimit100.routedMs)} | ${ms(r.scatterOrderByLimit100.plainMs)} | ${r.scatterOrderByLimit100.ratio.toFixed(2)} | <= 1.3 |`,
 );
 console.log(
   `| ids from nextId (blocks of 1000) | ${(r.idsPerSecond / 1e6).toFixed(2)} M ids/s | | | |`,
