@@ -7,7 +7,10 @@ import { hashKeyFunction } from "@shardkit/directory";
 const N = 1_000_000;
 const RUNS = 5;
 
-/** Seconds of the fastest of RUNS timed runs of `fn`, after one untimed warm-up run. */
+/**
+ * Seconds of the fastest of RUNS timed runs of `fn`, after one untimed warm-up run.
+ * @param {() => void} fn
+ */
 function bestSeconds(fn) {
   fn();
   let best = Number.POSITIVE_INFINITY;
@@ -29,16 +32,18 @@ export function run() {
   const strings = Array.from({ length: N }, (_, i) => `user:${100_000 + i}`);
   let sink = 0;
   const results = [];
-  for (const [label, keys] of [
+  /** @type {[string, readonly (number | string)[]][]} */
+  const sets = [
     ["integer keys", ints],
     ["string keys", strings],
-  ]) {
+  ];
+  for (const [label, keys] of sets) {
     const one = bestSeconds(() => {
       for (let i = 0; i < keys.length; i++) sink ^= hashKeyFunction.ksid(keys[i]);
     });
     const batch = bestSeconds(() => {
       const out = hashKeyFunction.map(keys);
-      sink ^= out[out.length - 1];
+      sink ^= Number(out[out.length - 1]);
     });
     results.push({
       label,
@@ -55,7 +60,7 @@ export function run() {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`Node ${process.version}, best of ${RUNS} runs after a warm-up`);
   for (const r of run()) {
-    const m = (n) => `${(n / 1e6).toFixed(2)} M keys/s`;
+    const m = (/** @type {number} */ n) => `${(n / 1e6).toFixed(2)} M keys/s`;
     console.log(`hash, ${r.label}: ksid() ${m(r.ksidPerSecond)}, map() ${m(r.mapPerSecond)}`);
   }
 }

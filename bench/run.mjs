@@ -4,7 +4,7 @@ import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
 import { run as router } from "./router.bench.mjs";
 
-const M = (n) => `${(n / 1e6).toFixed(2)} M/s`;
+const M = (/** @type {number} */ n) => `${(n / 1e6).toFixed(2)} M/s`;
 console.log(
   `machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), Node ${process.version}\n`,
 );
@@ -22,7 +22,7 @@ for (const r of l.results) {
 }
 
 const r = await router();
-const ms = (x) => `${(x * 1000).toFixed(0)} µs`;
+const ms = (/** @type {number} */ x) => `${(x * 1000).toFixed(0)} µs`;
 console.log("\n| router benchmark | routed | baseline | ratio | target |");
 console.log("| --- | --- | --- | --- | --- |");
 console.log(

@@ -7,7 +7,10 @@ import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
 import mysql from "mysql2/promise";
 
-/** Creates the application's table on one shard (schema changes are not routed). */
+/**
+ * Creates the application's table on one shard (schema changes are not routed).
+ * @param {string} url
+ */
 async function createUsersTable(url) {
   const conn = await mysql.createConnection(url);
   try {
@@ -21,8 +24,9 @@ const fleet = await startFleet({ servers: 2 });
 let status = 0;
 try {
   const [a, b] = fleet.servers;
+  if (!a || !b) throw new Error("the fleet started fewer than two servers");
   const directory = await a.createDatabase("directory");
-  const shardkit = async (...args) => {
+  const shardkit = async (/** @type {string[]} */ ...args) => {
     console.log(`\n$ shardkit ${args.join(" ")}`);
     const code = await main(["--directory", directory, ...args]);
     if (code !== 0) throw new Error(`shardkit ${args[0]} exited with ${code}`);
@@ -49,8 +53,8 @@ try {
       await router.insert("users", { user_id: id, name: `user ${id}` });
     }
     for (const name of ["s1", "s2"]) {
-      const [{ n }] = await router.readShard(name)("users").count({ n: "*" });
-      console.log(`  ${name} holds ${n} users`);
+      const [counted] = await router.readShard(name)("users").count({ n: "*" });
+      console.log(`  ${name} holds ${counted?.n} users`);
     }
     const { rows } = await router.scatter({
       query: (knex) => knex("users").select("user_id", "name"),
