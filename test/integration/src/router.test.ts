@@ -125,12 +125,15 @@ describe("scatter", () => {
         "COUNT(*) AS n, SUM(amount) AS total, MIN(amount) AS lo, MAX(name) AS hi, AVG(amount) AS mean, COUNT(created) AS dated",
       ),
     );
-    expect(all?.n).toBe(Number(ref.n));
-    expect(all?.total).toBeCloseTo(Number(ref.total), 6);
-    expect(Number(all?.lo)).toBe(Number(ref.lo));
-    expect(all?.hi).toBe(ref.hi);
-    expect(all?.mean).toBeCloseTo(Number(ref.mean), 4);
-    expect(all?.dated).toBe(Number(ref.dated));
+    // Value for value and type for type: DECIMAL sums and averages are strings, as one server's.
+    expect(all).toStrictEqual({
+      n: ref.n,
+      total: ref.total,
+      lo: ref.lo,
+      hi: ref.hi,
+      mean: ref.mean,
+      dated: ref.dated,
+    });
 
     const { rows: grouped } = await router.scatter({
       query: (k) => k("users").where("amount", ">", 10),
@@ -153,9 +156,7 @@ describe("scatter", () => {
       const g = grouped.find(
         (x) => String(x.country).toLowerCase() === String(e.country).toLowerCase(),
       );
-      expect(g?.n).toBe(Number(e.n));
-      expect(g?.total).toBeCloseTo(Number(e.total), 6);
-      expect(g?.mean).toBeCloseTo(Number(e.mean), 4);
+      expect(g).toStrictEqual({ country: g?.country, n: e.n, total: e.total, mean: e.mean });
     }
   });
 
