@@ -101,6 +101,37 @@ describe("query errors", () => {
   });
 });
 
+describe("shards whose schemas differ", () => {
+  it("refuses to merge a column whose type differs between shards, as SCHEMA_MISMATCH", async () => {
+    const ddl = (type: string) =>
+      `CREATE TABLE drifted (customer_id INT PRIMARY KEY, v ${type} NOT NULL)`;
+    for (const [name, k] of Object.entries(world.shards)) {
+      await k.raw(ddl(name === "s2" ? "VARCHAR(20)" : "INT"));
+      await k("drifted").insert([
+        { customer_id: 1, v: 10 },
+        { customer_id: 2, v: 9 },
+      ]);
+    }
+    try {
+      for (const extra of [
+        { orderBy: [{ column: "v" }] },
+        { aggregates: { hi: { fn: "max", column: "v" } } },
+      ] as const) {
+        const error = await router
+          .scatter({ query: (k) => k("drifted").select("customer_id", "v"), ...extra })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RouterError);
+        expect(error).toMatchObject({ code: "SCHEMA_MISMATCH" });
+        expect((error as Error).message).toMatch(
+          /column (v|hi) is .* on shard s\d but .* on shard s\d/,
+        );
+      }
+    } finally {
+      for (const k of Object.values(world.shards)) await k.raw("DROP TABLE IF EXISTS drifted");
+    }
+  });
+});
+
 describe("unreachable shards", () => {
   it("is SHARD_UNAVAILABLE only for a shard that cannot be reached, and QUERY_FAILED wins", async () => {
     const [a] = world.fleet.servers;

@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   SCHEMA_TOO_NEW: "conflict",
   UNKNOWN_KEY_FUNCTION: "conflict",
   SEQUENCE_EXHAUSTED: "conflict",
+  SCHEMA_MISMATCH: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",

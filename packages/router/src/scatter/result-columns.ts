@@ -64,7 +64,7 @@ export function mergedColumn(
     const named = hasCollation(kind) ? collationOf(a, collationColumn) : undefined;
     if (named !== undefined && collation !== undefined && named !== collation) {
       throw new RouterError(
-        "INTERNAL",
+        "SCHEMA_MISMATCH",
         `column ${label} is in collation ${collation} on one shard but ${named} on shard ${a.shard}; the shards' schemas must agree before their answers can be merged`,
         { details: { column: label, shard: a.shard } },
       );
@@ -81,7 +81,7 @@ export function mergedColumn(
     }
     if (kind !== first.kind) {
       throw new RouterError(
-        "INTERNAL",
+        "SCHEMA_MISMATCH",
         `column ${label} is ${describe(first.kind, first.field)} on shard ${first.shard} but ${describe(kind, field)} on shard ${a.shard}; the shards' schemas must agree before their answers can be merged`,
         { details: { column: label, shards: [first.shard, a.shard] } },
       );
