@@ -139,6 +139,21 @@ describe("shardkit CLI", () => {
     expect(await dir.json(["pins"])).toEqual([]);
   });
 
+  it("pins and unpins a key as a table's key column stores it, with --table", async () => {
+    const dir = await standardDirectory();
+    // users.user_id is a BIGINT: "007" is the integer 7, the key every router routes.
+    expect(await dir.json(["pin", "007", "s2", "--table", "users"])).toMatchObject({ shard: "s2" });
+    expect(await dir.json(["pins"])).toMatchObject([{ key: "7", shard: "s2" }]);
+    expect(await dir.json(["route", "--table", "users", "7", "+7"])).toMatchObject([
+      { shard: "s2", pinned: true },
+      { shard: "s2", pinned: true },
+    ]);
+    const refused = await dir.cli(["pin", "4x", "s1", "--table", "users"]);
+    expectRefusal(refused, 2, /BIGINT|integer/i);
+    expect((await dir.cli(["unpin", " 7", "--table", "users"])).code).toBe(0);
+    expect(await dir.json(["pins"])).toEqual([]);
+  });
+
   it("takes ranges that start with a dash as ranges, before or after options", async () => {
     const dir = await directories.create({ shards: [a], layout: 4 });
     expect(await dir.json(["split", "-40", "--at", "20"])).toMatchObject({
