@@ -8,7 +8,8 @@ import { createRouter, type Router } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "./cli-harness.js";
-import { knexOf, type RouterFixture, startRouterFixture } from "./fixtures/router-fixture.js";
+import { knexOf } from "./fixtures/databases.js";
+import { type RouterFixture, startRouterFixture } from "./fixtures/router-fixture.js";
 
 let f: RouterFixture;
 let router: Router;

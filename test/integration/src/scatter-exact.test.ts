@@ -4,7 +4,8 @@
 import type { Router } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ScatterWorld, seeded, startScatterWorld } from "./scatter-fixture.js";
+import { seeded } from "./fixtures/databases.js";
+import { type ScatterWorld, startScatterWorld } from "./fixtures/scatter-fixture.js";
 
 let world: ScatterWorld;
 let router: Router;

@@ -4,7 +4,7 @@
 import { type Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadShop, type ScatterWorld, startScatterWorld } from "./scatter-fixture.js";
+import { loadShop, type ScatterWorld, startScatterWorld } from "./fixtures/scatter-fixture.js";
 
 let world: ScatterWorld;
 let router: Router;
