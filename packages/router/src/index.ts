@@ -3,6 +3,7 @@ export {
   DESTINATION_KINDS,
   type Destination,
   type DestinationKind,
+  type KeyOwner,
   type KeyTarget,
   resolveDestination,
   type ShardDestination,
