@@ -96,10 +96,10 @@ export class Router {
     this.#scatter = new Scatter(this.#ctx);
     this.#unsubscribe = client.subscribe((map) => {
       void this.#pools.follow(map);
-      void this.#readKeyColumns(map);
+      this.#follow(map);
     });
     // The directory may have moved while the first key columns were read.
-    if (client.map !== keys.map) void this.#readKeyColumns(client.map);
+    if (client.map !== keys.map) this.#follow(client.map);
   }
 
   /**
@@ -264,8 +264,10 @@ export class Router {
    */
   async refresh(): Promise<boolean> {
     this.#assertOpen();
-    const changed = await this.#refresh();
-    if (!changed) await this.#readKeyColumns(this.directory.map);
+    const changed = await this.directory.refresh();
+    // The key columns are read again either way: a schema change moves no directory version.
+    if (changed) await this.#latestRead();
+    else await this.#readKeyColumns(this.directory.map);
     return changed;
   }
 
@@ -283,11 +285,27 @@ export class Router {
   /** Refreshes the directory and waits until keys are routed by its newest version. */
   async #refresh(): Promise<boolean> {
     const changed = await this.directory.refresh();
+    if (this.#keys.map !== this.directory.map) await this.#latestRead();
+    return changed;
+  }
+
+  /** Waits for the latest read of the key columns (and any started meanwhile). */
+  async #latestRead(): Promise<void> {
     for (let reading = this.#reading; ; reading = this.#reading) {
       await reading;
-      if (reading === this.#reading) break;
+      if (reading === this.#reading) return;
     }
-    return changed;
+  }
+
+  /**
+   * Moves routing to a new directory version: at once when its tables' key columns are known
+   * (a split, a move or a pin changes none; a cutover must not wait for the shards to answer),
+   * else once they are read. The columns are read again from the shards either way.
+   */
+  #follow(map: DirectoryMap): void {
+    const known = this.#keys.rebind(map);
+    if (known) this.#keys = known;
+    void this.#readKeyColumns(map);
   }
 
   /** Reads the key columns of `map` from the shards; routing moves to `map` once they are read. */

@@ -2,7 +2,14 @@
 // and on refresh), the CLI's route --table, and the test vectors of docs/keyspace.md checked
 // against MariaDB itself.
 import { readFileSync } from "node:fs";
-import { canonicalKeyBytes, columnKey } from "@shardkit/directory";
+import { createServer, type Server, type Socket } from "node:net";
+import {
+  canonicalKeyBytes,
+  columnKey,
+  formatKeyRange,
+  MysqlDirectoryStore,
+  parseMysqlUrl,
+} from "@shardkit/directory";
 import { readKeyColumnTypes } from "@shardkit/directory/internal";
 import { createRouter, type Router } from "@shardkit/router";
 import type { Knex } from "knex";
@@ -128,6 +135,57 @@ describe("where key column types come from", () => {
       await f.store.removeTable("gone");
       for (const db of Object.values(f.shardDb)) await db.raw("DROP TABLE IF EXISTS gone");
       await router.refresh();
+    }
+  });
+});
+
+describe("a shard that stops answering", () => {
+  it("does not hold routing back from a new directory version: a write after a split lands within its deadline", async () => {
+    // A server that accepts connections and never answers: the key column read of that shard
+    // waits for its timeout (5 s), longer than the write's deadline below.
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const [a] = f.fleet.servers;
+    const url = (await a?.createDatabase("dir_silent")) ?? "";
+    const store = new MysqlDirectoryStore({ directory: url });
+    let r: Router | undefined;
+    try {
+      await store.init();
+      for (const name of ["s1", "quiet"]) {
+        const shardUrl = (await a?.createDatabase(name)) ?? "";
+        const db = knexOf(shardUrl);
+        await db.raw("CREATE TABLE accts (id BIGINT PRIMARY KEY, note VARCHAR(20) NULL)");
+        await db.destroy();
+        await store.addShard({ name, ...parseMysqlUrl(shardUrl) });
+      }
+      await store.addTable({ name: "accts", keyColumn: "id", keyFunction: "hash" });
+      await store.layoutEven(2, ["s1", "quiet"]);
+      r = await createRouter({ directory: url, pollIntervalMs: 0, heartbeatId: false });
+      // From now on the shard "quiet" lives at the silent address.
+      const port = (silent.address() as { port: number }).port;
+      const dir = knexOf(url);
+      await dir("shardkit_shards").where({ name: "quiet" }).update({ port });
+      await dir("shardkit_directory").where({ id: 1 }).increment("version", 1);
+      await dir.destroy();
+      const router = r;
+      const key = [...Array(1000).keys()].find(
+        (k) =>
+          router.locate(k, { table: "accts" }).shard === "s1" &&
+          router.locate(k, { table: "accts" }).ksid >= 0x40000000,
+      ) as number;
+      const before = router.locate(key, { table: "accts" }).range;
+      await store.splitRange(before, 0x40000000);
+      // The stale router's insert is refused by s1's fence, refreshes and retries.
+      const started = Date.now();
+      await router.insert("accts", { id: key, note: "after split" }, { deadlineMs: 2000 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(formatKeyRange(router.locate(key, { table: "accts" }).range)).toBe("40-80");
+    } finally {
+      await r?.close();
+      await store.close();
+      for (const s of sockets) s.destroy();
+      silent.close();
     }
   });
 });

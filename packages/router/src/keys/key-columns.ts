@@ -123,6 +123,22 @@ export class KeyColumns {
   }
 
   /**
+   * These columns for another directory version `map`, when every table of `map` is one read
+   * here with the same key column (a range split, move or pin changes no column); else
+   * undefined, and the columns must be read for `map`.
+   */
+  rebind(map: DirectoryMap): KeyColumns | undefined {
+    const tables = new Map<string, TableKeyColumn>();
+    for (const t of map.snapshot.tables) {
+      const entry = this.#tables.get(t.name);
+      const before = this.map.table(t.name);
+      if (!entry || "error" in entry || before?.keyColumn !== t.keyColumn) return undefined;
+      tables.set(t.name, entry);
+    }
+    return new KeyColumns(map, tables, this.unreadShards);
+  }
+
+  /**
    * The value `table`'s key column stores for `key`, which routes it (docs/keyspace.md, "Key
    * columns"); throws BAD_SHARD_KEY when MySQL would store another value, UNKNOWN_TABLE for a
    * table that is not sharded, or why the column could not be read.
