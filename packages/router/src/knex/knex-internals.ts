@@ -73,12 +73,29 @@ interface BuilderInternals {
   _statements?: BuilderStatement[];
   _method?: string;
   _options?: unknown[];
+  _comments?: unknown[];
+  _queryContext?: unknown;
+  client?: unknown;
 }
 
 /** The table named in `knex(table)` / `.from(table)`, when it is a plain name (possibly `name as alias`). */
 export function builderTable(qb: Knex.QueryBuilder): string | undefined {
   const table = (qb as unknown as BuilderInternals)._single?.table;
   return typeof table === "string" ? table : undefined;
+}
+
+/**
+ * Everything knex's compiler reads off a builder besides its client (method, clauses,
+ * comments, query context): two builders with equal clauses compile to the same SQL.
+ */
+export function builderClauses(qb: Knex.QueryBuilder): readonly unknown[] {
+  const b = qb as unknown as BuilderInternals;
+  return [b._method, b._single, b._statements, b._comments, b._queryContext];
+}
+
+/** The knex client that compiles the builder (its dialect and configuration). */
+export function builderClient(qb: Knex.QueryBuilder): unknown {
+  return (qb as unknown as BuilderInternals).client;
 }
 
 /** Every clause knex recorded on the builder, in order. */

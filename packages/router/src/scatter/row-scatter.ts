@@ -5,6 +5,7 @@
 // need more (a schema change) is sent again with every helper.
 import type { ShardConnections } from "../shard-pools.js";
 import { columnKind } from "./column-kinds.js";
+import type { CompiledQueries } from "./compiled-queries.js";
 import { mergedColumn, requireMergeable, type ShardAnswer } from "./result-columns.js";
 import {
   mergeSorted,
@@ -47,21 +48,32 @@ export class TermNeedsCache {
   }
 }
 
+/** What row scatters remember between runs. */
+export interface RowScatterMemory {
+  readonly termNeeds: TermNeedsCache;
+  readonly compiled: CompiledQueries;
+}
+
 /** Runs a row scatter over the built queries and returns the merged page. */
 export async function scatterRows(
   runner: ShardRunner,
   plan: ScatterPlan,
   built: readonly BuiltQuery[],
-  cache: TermNeedsCache,
+  memory: RowScatterMemory,
   connections: (shard: string) => ShardConnections,
 ): Promise<Row[]> {
   const { offset, limit } = plan;
   const perShardLimit = limit === undefined ? undefined : limit + offset;
   if (built.length === 0) return [];
+  const { termNeeds: cache, compiled } = memory;
   if (plan.orderBy.length === 0) {
+    const sqlKey = `${perShardLimit}`;
     const answers = await runner.readAll(
       built,
-      (b) => rowShardSql(b.knex, b.qb, b.shape, [], perShardLimit).sql,
+      (b) =>
+        compiled.get(b.knex, sqlKey, b.qb, () =>
+          rowShardSql(b.knex, b.qb, b.shape, [], perShardLimit),
+        ).sql,
     );
     const rows = answers.flatMap((a) => a.rows as Row[]);
     return rows.slice(offset, limit === undefined ? undefined : offset + limit);
@@ -73,8 +85,11 @@ export async function scatterRows(
     // Each shard's SQL is compiled just before it is sent, so the first shard works while the
     // router compiles the next.
     const queries = new Map<string, RowShardQuery>();
+    const sqlKey = `${key}\u0000${perShardLimit}\u0000${needsKey(needs)}`;
+    const compile = (b: BuiltQuery) => () =>
+      rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, perShardLimit, needs);
     const sqlOf = (b: BuiltQuery) => {
-      const q = rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, perShardLimit, needs);
+      const q = compiled.get(b.knex, sqlKey, b.qb, compile(b));
       queries.set(b.shard, q);
       return q.sql;
     };
@@ -116,6 +131,14 @@ export async function scatterRows(
     return mergeStreams(streams, compare, offset, limit);
   }
   throw new Error("unreachable: the last attempt selects every helper");
+}
+
+/** The helpers of every term as text, for a cache key; `*` for every helper. */
+function needsKey(needs: readonly TermNeeds[] | undefined): string {
+  if (!needs) return "*";
+  let out = "";
+  for (const n of needs) out += (n.weight ? "w" : "-") + (n.collation ? "c" : "-");
+  return out;
 }
 
 /** True when the shards' rows carry the router's helper columns. */

@@ -5,8 +5,9 @@ import { RouterError, type ShardFailure } from "../router-errors.js";
 import type { ScatterOptions, ScatterResult } from "../router-options.js";
 import { scatterFailure } from "../shard-errors.js";
 import { scatterAggregates } from "./aggregate-scatter.js";
+import { CompiledQueries } from "./compiled-queries.js";
 import { queryShape, refusal } from "./query-shape.js";
-import { scatterRows, TermNeedsCache } from "./row-scatter.js";
+import { type RowScatterMemory, scatterRows, TermNeedsCache } from "./row-scatter.js";
 import { planScatter, type ScatterPlan } from "./scatter-validation.js";
 import { type BuiltQuery, ShardRunner } from "./shard-runner.js";
 import type { CollationWeights } from "./text-weights.js";
@@ -18,7 +19,10 @@ import type { CollationWeights } from "./text-weights.js";
 export class Scatter {
   readonly #ctx: RouterContext;
   readonly #collations = new Map<string, Promise<CollationWeights>>();
-  readonly #termNeeds = new TermNeedsCache();
+  readonly #memory: RowScatterMemory = {
+    termNeeds: new TermNeedsCache(),
+    compiled: new CompiledQueries(),
+  };
 
   constructor(ctx: RouterContext) {
     this.#ctx = ctx;
@@ -53,7 +57,7 @@ export class Scatter {
     const connections = (shard: string) => this.#ctx.connections(shard);
     const rows = plan.aggregate
       ? await scatterAggregates(runner, plan, plan.aggregate, built, connections)
-      : await scatterRows(runner, plan, built, this.#termNeeds, connections);
+      : await scatterRows(runner, plan, built, this.#memory, connections);
     return { rows: rows as T[], failed };
   }
 
