@@ -54,22 +54,26 @@ describe("mergeSorted", () => {
   });
 
   it("keeps equal rows in source order and handles empty sources", async () => {
+    const sources = [
+      [],
+      [{ v: 1, s: "b" }],
+      [],
+      [
+        { v: 1, s: "c" },
+        { v: 2, s: "d" },
+      ],
+    ];
+    const byV = (a: { v: number }, b: { v: number }) => a.v - b.v;
     const rows = await collect(
       mergeSorted(
-        [
-          [],
-          [{ v: 1, s: "b" }],
-          [],
-          [
-            { v: 1, s: "c" },
-            { v: 2, s: "d" },
-          ],
-        ].map((s) => from(s, { n: 0 })[Symbol.asyncIterator]()),
-        (a, b) => a.v - b.v,
+        sources.map((s) => from(s, { n: 0 })[Symbol.asyncIterator]()),
+        byV,
       ),
     );
     expect(rows.map((r) => r.s)).toEqual(["b", "c", "d"]);
+    expect(mergeSortedArrays(sources, byV).map((r) => r.s)).toEqual(["b", "c", "d"]);
     expect(await collect(mergeSorted([], (a: number, b: number) => a - b))).toEqual([]);
+    expect(mergeSortedArrays([], (a: number, b: number) => a - b)).toEqual([]);
   });
 });
 

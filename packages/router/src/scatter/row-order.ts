@@ -60,9 +60,14 @@ export function stripHelpers<T extends Record<string, unknown>>(row: T): T {
   return row;
 }
 
-/** A binary min-heap of one pending row per source; ties go to the lower source index. */
+/**
+ * A binary min-heap of one pending row per source; ties go to the lower source index. It holds
+ * source indices, and each source's pending row in a slot of its own, so moving rows through
+ * it allocates nothing.
+ */
 class SourceHeap<T> {
-  readonly #items: { row: T; src: number }[] = [];
+  readonly #heap: number[] = [];
+  readonly #pending: T[] = [];
   readonly #compare: (a: T, b: T) => number;
 
   constructor(compare: (a: T, b: T) => number) {
@@ -70,44 +75,52 @@ class SourceHeap<T> {
   }
 
   get size(): number {
-    return this.#items.length;
+    return this.#heap.length;
   }
 
-  get top(): { row: T; src: number } | undefined {
-    return this.#items[0];
+  /** The source whose pending row comes first (only when size > 0). */
+  get topSource(): number {
+    return this.#heap[0] as number;
+  }
+
+  /** The row that comes first (only when size > 0). */
+  get topRow(): T {
+    return this.#pending[this.#heap[0] as number] as T;
   }
 
   push(row: T, src: number): void {
-    this.#items.push({ row, src });
-    this.#up(this.#items.length - 1);
+    this.#pending[src] = row;
+    this.#heap.push(src);
+    this.#up(this.#heap.length - 1);
   }
 
-  /** Replaces the top with the next row of the same source, or drops it when that source is done. */
-  advance(next: { done?: boolean; value?: T }): void {
-    const items = this.#items;
-    const top = items[0] as { row: T; src: number };
-    if (next.done) {
-      const last = items.pop() as { row: T; src: number };
-      if (items.length === 0) return;
-      items[0] = last;
-    } else {
-      items[0] = { row: next.value as T, src: top.src };
-    }
+  /** Replaces the top with the next row of the same source. */
+  replaceTop(row: T): void {
+    this.#pending[this.#heap[0] as number] = row;
+    this.#down(0);
+  }
+
+  /** Drops the top, whose source is done. */
+  popTop(): void {
+    const heap = this.#heap;
+    const last = heap.pop() as number;
+    if (heap.length === 0) return;
+    heap[0] = last;
     this.#down(0);
   }
 
   #less(i: number, j: number): boolean {
-    const a = this.#items[i] as { row: T; src: number };
-    const b = this.#items[j] as { row: T; src: number };
-    const c = this.#compare(a.row, b.row);
-    return c < 0 || (c === 0 && a.src < b.src);
+    const a = this.#heap[i] as number;
+    const b = this.#heap[j] as number;
+    const c = this.#compare(this.#pending[a] as T, this.#pending[b] as T);
+    return c < 0 || (c === 0 && a < b);
   }
 
   #swap(i: number, j: number): void {
-    const items = this.#items;
-    const t = items[i] as { row: T; src: number };
-    items[i] = items[j] as { row: T; src: number };
-    items[j] = t;
+    const heap = this.#heap;
+    const t = heap[i] as number;
+    heap[i] = heap[j] as number;
+    heap[j] = t;
   }
 
   #up(i: number): void {
@@ -120,7 +133,7 @@ class SourceHeap<T> {
   }
 
   #down(i: number): void {
-    const n = this.#items.length;
+    const n = this.#heap.length;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -152,17 +165,19 @@ export async function* mergeSorted<T>(
   let skipped = 0;
   let emitted = 0;
   while (heap.size > 0 && emitted < limit) {
-    const top = heap.top as { row: T; src: number };
+    const src = heap.topSource;
     if (skipped < offset) skipped++;
     else {
-      yield top.row;
+      yield heap.topRow;
       emitted++;
     }
-    heap.advance(await (sources[top.src] as AsyncIterator<T>).next());
+    const next = await (sources[src] as AsyncIterator<T>).next();
+    if (next.done) heap.popTop();
+    else heap.replaceTop(next.value);
   }
 }
 
-/** The same merge over rows already fetched: no awaits per row, for pages held in memory. */
+/** The same merge over rows already fetched: no awaits and no allocations per row. */
 export function mergeSortedArrays<T>(
   sources: readonly (readonly T[])[],
   compare: (a: T, b: T) => number,
@@ -170,20 +185,24 @@ export function mergeSortedArrays<T>(
   limit = Number.POSITIVE_INFINITY,
 ): T[] {
   const heap = new SourceHeap(compare);
-  const positions = sources.map(() => 1);
-  sources.forEach((rows, src) => {
+  const positions: number[] = [];
+  for (let src = 0; src < sources.length; src++) {
+    const rows = sources[src] as readonly T[];
+    positions.push(1);
     if (rows.length > 0) heap.push(rows[0] as T, src);
-  });
+  }
   const out: T[] = [];
   let skipped = 0;
   while (heap.size > 0 && out.length < limit) {
-    const top = heap.top as { row: T; src: number };
+    const src = heap.topSource;
     if (skipped < offset) skipped++;
-    else out.push(top.row);
-    const rows = sources[top.src] as readonly T[];
-    const at = positions[top.src] as number;
-    positions[top.src] = at + 1;
-    heap.advance(at < rows.length ? { value: rows[at] as T } : { done: true });
+    else out.push(heap.topRow);
+    const rows = sources[src] as readonly T[];
+    const at = positions[src] as number;
+    if (at < rows.length) {
+      positions[src] = at + 1;
+      heap.replaceTop(rows[at] as T);
+    } else heap.popTop();
   }
   return out;
 }
