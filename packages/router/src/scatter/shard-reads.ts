@@ -15,18 +15,27 @@ export interface ReadResult {
   readonly fields: FieldInfo[];
 }
 
+/** Runs `q` and calls `done` once with every row and the column metadata, or the error. */
+export function sendQuery(
+  pool: Pool,
+  q: ShardSql,
+  done: (error: unknown, result?: ReadResult) => void,
+): void {
+  pool.query({ sql: q.sql, values: [...q.values] }, (error, rows, fields) => {
+    if (error) done(error);
+    else
+      done(null, {
+        rows: rows as Record<string, unknown>[],
+        fields: (fields ?? []) as unknown as FieldInfo[],
+      });
+  });
+}
+
 /** Runs `q` and returns every row with the column metadata. */
 export function readAll(pool: Pool, q: ShardSql): Promise<ReadResult> {
-  return new Promise((resolve, reject) => {
-    pool.query({ sql: q.sql, values: [...q.values] }, (error, rows, fields) => {
-      if (error) reject(error);
-      else
-        resolve({
-          rows: rows as Record<string, unknown>[],
-          fields: (fields ?? []) as unknown as FieldInfo[],
-        });
-    });
-  });
+  return new Promise((resolve, reject) =>
+    sendQuery(pool, q, (error, result) => (error ? reject(error) : resolve(result as ReadResult))),
+  );
 }
 
 /** An open stream of one shard's rows; the connection returns to its pool when it ends. */

@@ -7,7 +7,14 @@ import { scatterFailure } from "../shard-errors.js";
 import type { ShardConnections } from "../shard-pools.js";
 import type { QueryShape } from "./query-shape.js";
 import { type ShardAnswer, textCollations } from "./result-columns.js";
-import { openStream, type RowStream, readAll, type ShardSql } from "./shard-reads.js";
+import {
+  openStream,
+  type ReadResult,
+  type RowStream,
+  readAll,
+  type ShardSql,
+  sendQuery,
+} from "./shard-reads.js";
 import { type CollationWeights, probeCollation } from "./text-weights.js";
 
 /** One shard's query, built and checked, not yet sent. */
@@ -56,22 +63,65 @@ export class ShardRunner {
     return out;
   }
 
-  /** Runs each shard's SQL and returns the answers of those that answered. */
-  async readAll(
+  /**
+   * Runs each shard's SQL, every one compiled before any is sent, and returns the answers of
+   * those that answered, in shard order.
+   */
+  readAll(
     built: readonly BuiltQuery[],
     sqlOf: (b: BuiltQuery) => ShardSql,
   ): Promise<ShardAnswer[]> {
-    const done = await this.each(built, (b) => readAll(b.connections.scatterReader, sqlOf(b)));
-    return done.map((d) => ({ shard: d.shard, ...d.value }));
+    const sqls = built.map(sqlOf);
+    return new Promise((resolve, reject) => {
+      const n = built.length;
+      const answers: (ShardAnswer | undefined)[] = new Array(n);
+      const errors: unknown[] = new Array(n);
+      let pending = n;
+      const finish = () => {
+        const out: ShardAnswer[] = [];
+        for (let i = 0; i < n; i++) {
+          const a = answers[i];
+          if (a) out.push(a);
+          else {
+            const shard = (built[i] as BuiltQuery).shard;
+            this.failed.push({ shard, error: scatterFailure(errors[i], shard) });
+          }
+        }
+        try {
+          this.check(out.length);
+          resolve(out);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (n === 0) finish();
+      for (let i = 0; i < n; i++) {
+        const b = built[i] as BuiltQuery;
+        const done = (error: unknown, result?: ReadResult) => {
+          if (result) answers[i] = { shard: b.shard, rows: result.rows, fields: result.fields };
+          else errors[i] = error;
+          if (--pending === 0) finish();
+        };
+        try {
+          sendQuery(b.connections.scatterReader, sqls[i] as ShardSql, done);
+        } catch (error) {
+          done(error);
+        }
+      }
+    });
   }
 
-  /** Starts each shard's SQL as a stream; on failure, closes the streams that opened. */
+  /**
+   * Starts each shard's SQL as a stream, every one compiled before any is sent; on failure,
+   * closes the streams that opened.
+   */
   async openStreams(
     built: readonly BuiltQuery[],
     sqlOf: (b: BuiltQuery) => ShardSql,
   ): Promise<ShardStream[]> {
+    const sqls = built.map(sqlOf);
     const settled = await Promise.allSettled(
-      built.map((b) => openStream(b.connections.scatterReader, sqlOf(b))),
+      built.map((b, i) => openStream(b.connections.scatterReader, sqls[i] as ShardSql)),
     );
     const streams: ShardStream[] = [];
     settled.forEach((res, i) => {
