@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from "knex";
 import { afterAll, describe, expect, it } from "vitest";
-import { CompiledQueries } from "./compiled-queries.js";
+import { ClauseCache } from "./clause-cache.js";
 
 // Builds SQL only: knex never connects without a query being run.
 const k = knexFactory({ client: "mysql2" });
@@ -10,7 +10,7 @@ afterAll(() => Promise.all([k.destroy(), other.destroy()]));
 const native = (qb: Knex.QueryBuilder) => qb.toSQL().toNative();
 
 /** Asks the cache for each builder in turn; returns what it gave and how many it compiled. */
-function run(builders: readonly Knex.QueryBuilder[], cache = new CompiledQueries()) {
+function run(builders: readonly Knex.QueryBuilder[], cache = new ClauseCache()) {
   let compiled = 0;
   const answers = builders.map((qb) =>
     cache.get(k, "key", qb, () => {
@@ -21,7 +21,7 @@ function run(builders: readonly Knex.QueryBuilder[], cache = new CompiledQueries
   return { answers, compiled };
 }
 
-describe("CompiledQueries", () => {
+describe("ClauseCache", () => {
   it("reuses the SQL of a builder with the same clauses", () => {
     const { answers, compiled } = run([
       k("items").select("id", "v").where("v", ">", 3),
@@ -76,7 +76,7 @@ describe("CompiledQueries", () => {
   });
 
   it("keeps its own copy: changing a remembered builder afterwards changes nothing", () => {
-    const cache = new CompiledQueries();
+    const cache = new ClauseCache();
     const values = [1, 2];
     const first = k("items").whereIn("v", values);
     run([first], cache);
@@ -88,7 +88,7 @@ describe("CompiledQueries", () => {
   });
 
   it("never reuses SQL compiled by another knex client", () => {
-    const cache = new CompiledQueries();
+    const cache = new ClauseCache();
     const mine = run([k("items").where("v", 3)], cache);
     const { answers, compiled } = run([other("items").where("v", 3)], cache);
     expect(mine.compiled + compiled).toBe(2);
@@ -96,7 +96,7 @@ describe("CompiledQueries", () => {
   });
 
   it("keeps entries apart by key and by knex instance", () => {
-    const cache = new CompiledQueries();
+    const cache = new ClauseCache();
     const qb = () => k("items").where("v", 3);
     let compiled = 0;
     const get = (on: Knex, key: string) =>
@@ -111,5 +111,22 @@ describe("CompiledQueries", () => {
       "a",
     ]);
     expect(compiled).toBe(3);
+  });
+
+  it("works a value out again when the remembered one is no longer valid", () => {
+    const cache = new ClauseCache();
+    let keyColumn = "id";
+    const shape = () =>
+      cache.get(
+        k,
+        "key",
+        k("items").where("v", 3),
+        () => ({ keyColumn }),
+        (s) => s.keyColumn === keyColumn,
+      );
+    expect(shape()).toStrictEqual({ keyColumn: "id" });
+    keyColumn = "owner_id";
+    expect(shape()).toStrictEqual({ keyColumn: "owner_id" });
+    expect(shape()).toBe(shape());
   });
 });

@@ -1,8 +1,8 @@
-// What a scatter compiled for a shard, remembered so the next run of the same query skips knex's
-// compiler: an entry is reused only while the caller's builder records exactly the same clauses
-// (compared by value, as plain data) and compiles with the same knex client, for the same shard
-// and key (query shape, terms, limit, helpers). A builder holding anything but plain data (a
-// raw, a subquery, a callback, a Date) is compiled every time.
+// What the scatter derives from a caller's query builder (its shape, each shard's compiled SQL),
+// remembered so the next run of the same query skips the work: an entry is reused only while
+// the builder records exactly the same clauses (compared by value, as plain data) and compiles
+// with the same knex client, for the same shard's knex and key. A builder holding anything but
+// plain data (a raw, a subquery, a callback, a Date) is worked out every time.
 import type { Knex } from "knex";
 import { builderClauses, builderClient } from "../knex/knex-internals.js";
 
@@ -28,22 +28,34 @@ interface Entry<T> {
   readonly value: T;
 }
 
-/** Compiled SQL per knex instance and key, reused while a builder's clauses are unchanged. */
-export class CompiledQueries {
+/** Values derived from builders, per knex instance and key, reused while the clauses are unchanged. */
+export class ClauseCache {
   readonly #byKnex = new WeakMap<Knex, Map<string, Entry<unknown>>>();
 
   /**
-   * The value `compile` gave for a builder with the same clauses as `qb` under `key`, or
-   * `compile()` now (remembered when `qb` holds plain data only). `compile` must depend only
-   * on `knex`, `key` and the clauses of `qb`.
+   * The value `derive` gave for a builder with the same clauses as `qb` under `key` (when
+   * `valid` accepts it), or `derive()` now, remembered when `qb` holds plain data only.
+   * `derive` must depend only on `knex`, `key`, the clauses of `qb` and what `valid` checks.
    */
-  get<T>(knex: Knex, key: string, qb: Knex.QueryBuilder, compile: () => T): T {
+  get<T>(
+    knex: Knex,
+    key: string,
+    qb: Knex.QueryBuilder,
+    derive: () => T,
+    valid?: (value: T) => boolean,
+  ): T {
     let entries = this.#byKnex.get(knex);
     const client = builderClient(qb);
     const clauses = builderClauses(qb);
     const hit = entries?.get(key);
-    if (hit && hit.client === client && samePlain(hit.clauses, clauses)) return hit.value as T;
-    const value = compile();
+    if (
+      hit &&
+      hit.client === client &&
+      samePlain(hit.clauses, clauses) &&
+      (!valid || valid(hit.value as T))
+    )
+      return hit.value as T;
+    const value = derive();
     const budget = { left: MAX_VALUES };
     const copy = copyPlain(clauses, budget);
     if (copy === NOT_PLAIN) {

@@ -4,8 +4,8 @@
 // the kinds a query's terms had last time are remembered, and a run whose columns turn out to
 // need more (a schema change) is sent again with every helper.
 import type { ShardConnections } from "../shard-pools.js";
+import type { ClauseCache } from "./clause-cache.js";
 import { columnKind } from "./column-kinds.js";
-import type { CompiledQueries } from "./compiled-queries.js";
 import { mergedColumn, requireMergeable, type ShardAnswer } from "./result-columns.js";
 import {
   mergeSorted,
@@ -51,7 +51,8 @@ export class TermNeedsCache {
 /** What row scatters remember between runs. */
 export interface RowScatterMemory {
   readonly termNeeds: TermNeedsCache;
-  readonly compiled: CompiledQueries;
+  /** Each shard's compiled SQL. */
+  readonly sql: ClauseCache;
 }
 
 /** Runs a row scatter over the built queries and returns the merged page. */
@@ -65,7 +66,7 @@ export async function scatterRows(
   const { offset, limit } = plan;
   const perShardLimit = limit === undefined ? undefined : limit + offset;
   if (built.length === 0) return [];
-  const { termNeeds: cache, compiled } = memory;
+  const { termNeeds: cache, sql: compiled } = memory;
   if (plan.orderBy.length === 0) {
     const sqlKey = `${perShardLimit}`;
     const answers = await runner.readAll(
@@ -79,11 +80,11 @@ export async function scatterRows(
     return rows.slice(offset, limit === undefined ? undefined : offset + limit);
   }
   // The query function's text and the terms name the shape; a stale entry costs one more run.
-  const key = `${String(plan.query)}\u0000${JSON.stringify(plan.orderBy)}`;
+  const key = `${plan.queryText}\u0000${JSON.stringify(plan.orderBy)}`;
   const remembered = cache.get(key);
   for (const needs of remembered ? [remembered, undefined] : [undefined]) {
-    // Each shard's SQL is compiled just before it is sent, so the first shard works while the
-    // router compiles the next.
+    // mysql2 sends a pool's query on the next tick, so compiling every shard's SQL first delays
+    // no shard, and a query that cannot be compiled stops the scatter before any is sent.
     const queries = new Map<string, RowShardQuery>();
     const sqlKey = `${key}\u0000${perShardLimit}\u0000${needsKey(needs)}`;
     const compile = (b: BuiltQuery) => () =>

@@ -53,6 +53,8 @@ export interface AggregatePlan {
 /** A scatter's options, checked. */
 export interface ScatterPlan {
   readonly query: ScatterOptions["query"];
+  /** The query function's source text: with the other options, it names the query in caches. */
+  readonly queryText: string;
   readonly range: ScatterOptions["range"];
   readonly orderBy: readonly PlannedOrder[];
   readonly limit: number | undefined;
@@ -130,6 +132,7 @@ export function planScatter(options: unknown): ScatterPlan {
   }
   return {
     query: o.query as ScatterOptions["query"],
+    queryText: String(o.query),
     range: o.range as ScatterOptions["range"],
     orderBy,
     limit,

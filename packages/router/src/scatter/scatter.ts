@@ -5,7 +5,7 @@ import { RouterError, type ShardFailure } from "../router-errors.js";
 import type { ScatterOptions, ScatterResult } from "../router-options.js";
 import { scatterFailure } from "../shard-errors.js";
 import { scatterAggregates } from "./aggregate-scatter.js";
-import { CompiledQueries } from "./compiled-queries.js";
+import { ClauseCache } from "./clause-cache.js";
 import { queryShape, refusal } from "./query-shape.js";
 import { type RowScatterMemory, scatterRows, TermNeedsCache } from "./row-scatter.js";
 import { planScatter, type ScatterPlan } from "./scatter-validation.js";
@@ -21,8 +21,10 @@ export class Scatter {
   readonly #collations = new Map<string, Promise<CollationWeights>>();
   readonly #memory: RowScatterMemory = {
     termNeeds: new TermNeedsCache(),
-    compiled: new CompiledQueries(),
+    sql: new ClauseCache(),
   };
+  /** Each query's shape, by the query function's text. */
+  readonly #shapes = new ClauseCache();
 
   constructor(ctx: RouterContext) {
     this.#ctx = ctx;
@@ -81,7 +83,15 @@ export class Scatter {
       );
     }
     const map = this.#ctx.directory.map;
-    const shape = queryShape(qb, (t) => map.table(t)?.keyColumn);
+    const keyColumnOf = (t: string) => map.table(t)?.keyColumn;
+    // A table's key column comes from the directory, which may have changed since.
+    const shape = this.#shapes.get(
+      knex,
+      plan.queryText,
+      qb,
+      () => queryShape(qb, keyColumnOf),
+      (s) => s.keyColumn === (s.table === undefined ? undefined : keyColumnOf(s.table)),
+    );
     const why = refusal(shape, plan.aggregate !== undefined);
     if (why) {
       throw new RouterError("BAD_ARGUMENT", `scatter: the query ${why}`, {
