@@ -129,4 +129,18 @@ describe("ClauseCache", () => {
     expect(shape()).toStrictEqual({ keyColumn: "owner_id" });
     expect(shape()).toBe(shape());
   });
+
+  it("gives each builder its own SQL while the values change every run, and reuses again once they settle", () => {
+    const cache = new ClauseCache();
+    const builders = Array.from({ length: 400 }, (_, i) => k("items").where("v", i < 200 ? i : 7));
+    const { answers, compiled } = run(builders, cache);
+    answers.forEach((a, i) => {
+      expect(a).toStrictEqual(native(builders[i] as Knex.QueryBuilder));
+    });
+    // Every changing run compiles; the settled ones only until the next look after a pause.
+    expect(compiled).toBeGreaterThanOrEqual(200);
+    expect(compiled).toBeLessThan(200 + 2 * 65);
+    const settled = Array.from({ length: 10 }, () => k("items").where("v", 7));
+    expect(run(settled, cache).compiled).toBe(0);
+  });
 });

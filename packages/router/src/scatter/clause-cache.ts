@@ -2,7 +2,9 @@
 // remembered so the next run of the same query skips the work: an entry is reused only while
 // the builder records exactly the same clauses (compared by value, as plain data) and compiles
 // with the same knex client, for the same shard's knex and key. A builder holding anything but
-// plain data (a raw, a subquery, a callback, a Date) is worked out every time.
+// plain data (a raw, a subquery, a callback, a Date) is worked out every time, and so is one
+// whose values change from run to run (a cursor, a tenant id), without comparing or copying
+// most of the time.
 import type { Knex } from "knex";
 import { builderClauses, builderClient } from "../knex/knex-internals.js";
 
@@ -10,6 +12,12 @@ import { builderClauses, builderClient } from "../knex/knex-internals.js";
 const REMEMBERED = 500;
 /** Builders recording more values than this (a long whereIn) are not remembered. */
 const MAX_VALUES = 1000;
+/**
+ * After this many runs in a row that could not reuse a key's entry, the next PAUSED_RUNS runs
+ * of the key are worked out without comparing or copying.
+ */
+const MISSES_BEFORE_PAUSE = 4;
+const PAUSED_RUNS = 64;
 
 /** A plain object as remembered: its keys in order and their values. */
 class PlainRecord {
@@ -22,15 +30,24 @@ class PlainRecord {
 /** Marks a value that is not plain data. */
 const NOT_PLAIN: unique symbol = Symbol("not plain");
 
-interface Entry<T> {
-  readonly client: unknown;
-  readonly clauses: unknown;
-  readonly value: T;
+/** One key's remembered value, or a pause when its builders keep changing. */
+class Entry {
+  /** Runs in a row that could not reuse the value. */
+  misses = 0;
+  /** Runs still to go without comparing. */
+  paused = 0;
+
+  constructor(
+    public client: unknown,
+    /** A copy of the clauses, or NOT_PLAIN when they could not be copied. */
+    public clauses: unknown,
+    public value: unknown,
+  ) {}
 }
 
 /** Values derived from builders, per knex instance and key, reused while the clauses are unchanged. */
 export class ClauseCache {
-  readonly #byKnex = new WeakMap<Knex, Map<string, Entry<unknown>>>();
+  readonly #byKnex = new WeakMap<Knex, Map<string, Entry>>();
 
   /**
    * The value `derive` gave for a builder with the same clauses as `qb` under `key` (when
@@ -45,29 +62,39 @@ export class ClauseCache {
     valid?: (value: T) => boolean,
   ): T {
     let entries = this.#byKnex.get(knex);
+    const entry = entries?.get(key);
+    if (entry && entry.paused > 0) {
+      entry.paused--;
+      return derive();
+    }
     const client = builderClient(qb);
     const clauses = builderClauses(qb);
-    const hit = entries?.get(key);
     if (
-      hit &&
-      hit.client === client &&
-      samePlain(hit.clauses, clauses) &&
-      (!valid || valid(hit.value as T))
-    )
-      return hit.value as T;
+      entry &&
+      entry.client === client &&
+      samePlain(entry.clauses, clauses) &&
+      (!valid || valid(entry.value as T))
+    ) {
+      entry.misses = 0;
+      return entry.value as T;
+    }
     const value = derive();
-    const budget = { left: MAX_VALUES };
-    const copy = copyPlain(clauses, budget);
-    if (copy === NOT_PLAIN) {
-      entries?.delete(key);
+    const copy = copyPlain(clauses, { left: MAX_VALUES });
+    if (entry) {
+      entry.client = client;
+      entry.clauses = copy;
+      entry.value = value;
+      // Builders that keep changing, or are not plain data, will likely do so next time too.
+      if (++entry.misses >= MISSES_BEFORE_PAUSE || copy === NOT_PLAIN) entry.paused = PAUSED_RUNS;
       return value;
     }
     if (!entries) {
       entries = new Map();
       this.#byKnex.set(knex, entries);
     }
-    entries.delete(key);
-    entries.set(key, { client, clauses: copy, value });
+    const fresh = new Entry(client, copy, value);
+    if (copy === NOT_PLAIN) fresh.paused = PAUSED_RUNS;
+    entries.set(key, fresh);
     if (entries.size > REMEMBERED) entries.delete(entries.keys().next().value as string);
     return value;
   }
