@@ -55,6 +55,38 @@ describe("ORDER BY terms", () => {
     },
   );
 
+  it("answers one query function whose captured values change from run to run, each run as one server", async () => {
+    // The same function text every run; the scatter may reuse compiled SQL only for the same clauses.
+    const byStaff = (staff: number, after: number) => (k: Knex) =>
+      k("rental")
+        .select("rental_id", "customer_id", "staff_id")
+        .where("staff_id", staff)
+        .andWhere("rental_id", ">", after);
+    const runs = [
+      [1, 0],
+      [1, 0],
+      [2, 0],
+      [2, 500],
+      [1, 500],
+      [1, 500],
+      [2, 0],
+    ] as const;
+    for (const [staff, after] of runs) {
+      const orderBy = [{ column: "customer_id" }, { column: "rental_id", order: "desc" }] as const;
+      const { rows } = await router.scatter({ query: byStaff(staff, after), orderBy, limit: 15 });
+      const expected = await byStaff(
+        staff,
+        after,
+      )(reference)
+        .orderBy("customer_id")
+        .orderBy("rental_id", "desc")
+        .limit(15);
+      expect(rows).toStrictEqual(expected);
+      expect(rows).toHaveLength(15);
+      expect(rows.every((r) => r.staff_id === staff && Number(r.rental_id) > after)).toBe(true);
+    }
+  });
+
   it("orders by an alias defined in raw select text, and by a column it does not select", async () => {
     const query = (k: Knex) =>
       k("rental").select("rental_id", k.raw("DATEDIFF(return_date, rental_date) AS days"));
