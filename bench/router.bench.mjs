@@ -7,6 +7,14 @@ import knexFactory from "knex";
 
 const ROWS_PER_SHARD = 5000;
 
+/** @typedef {import("knex").Knex} Knex */
+/** @typedef {{ id: number, v: number, payload: string }} Item */
+
+/**
+ * A plain knex pool on the database of `url`: the baseline the router is measured against.
+ * @param {string} url
+ * @returns {Knex}
+ */
 function plainKnex(url) {
   const e = parseMysqlUrl(url);
   return knexFactory({
@@ -26,10 +34,17 @@ function plainKnex(url) {
  * Runs A and B `n` times each, interleaved one operation at a time (A B, then B A, ...), so
  * both see the same server state (buffer pool, log flushes, other load), and returns the
  * median time per operation of each, in ms.
+ * @param {(i: number) => Promise<unknown>} a
+ * @param {(i: number) => Promise<unknown>} b
+ * @param {number} n
+ * @returns {Promise<{ a: number, b: number }>}
  */
 async function sideBySide(a, b, n) {
+  /** @type {number[]} */
   const ta = [];
+  /** @type {number[]} */
   const tb = [];
+  /** @param {(i: number) => Promise<unknown>} fn @param {number} i @param {number[]} into */
   const timed = async (fn, i, into) => {
     const t0 = process.hrtime.bigint();
     await fn(i);
@@ -44,7 +59,8 @@ async function sideBySide(a, b, n) {
       await timed(a, i, ta);
     }
   }
-  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const median = (/** @type {number[]} */ xs) =>
+    /** @type {number} */ ([...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]);
   return { a: median(ta), b: median(tb) };
 }
 
@@ -55,10 +71,13 @@ export async function run() {
     servers: 1,
     serverArgs: ["--sync-binlog=1", "--innodb-flush-log-at-trx-commit=1"],
   });
+  /** @type {Knex[]} */
   const knexes = [];
+  /** @type {import("@shardkit/router").Router | undefined} */
   let router;
   try {
-    const [server] = fleet.servers;
+    const server = fleet.servers[0];
+    if (!server) throw new Error("the fleet started no server");
     const store = new MysqlDirectoryStore({ directory: await server.createDatabase("dir") });
     await store.init();
     const shardUrls = [];
@@ -74,32 +93,38 @@ export async function run() {
     }
     await store.addTable({ name: "items", keyColumn: "id", keyFunction: "hash" });
     await store.layoutEven(4);
-    router = await createRouter({ directory: store, pollIntervalMs: 1000, heartbeatId: false });
+    const routed = await createRouter({
+      directory: store,
+      pollIntervalMs: 1000,
+      heartbeatId: false,
+    });
+    router = routed;
 
     // Load rows straight into their owners.
+    /** @type {Map<string, Item[]>} */
     const byShard = new Map();
     for (
       let id = 1;
       byShard.size < 4 || [...byShard.values()].some((l) => l.length < ROWS_PER_SHARD);
       id++
     ) {
-      const shard = router.locate(id).shard;
+      const shard = routed.locate(id).shard;
       const list = byShard.get(shard) ?? [];
       if (list.length < ROWS_PER_SHARD)
         list.push({ id, v: (id * 7919) % 100_000, payload: `row ${id}` });
       byShard.set(shard, list);
     }
     for (const [shard, rows] of byShard) {
-      const k = knexes[Number(shard.slice(1)) - 1];
+      const k = /** @type {Knex} */ (knexes[Number(shard.slice(1)) - 1]);
       for (let i = 0; i < rows.length; i += 1000) await k("items").insert(rows.slice(i, i + 1000));
     }
-    const s1 = knexes[0];
-    const s1Keys = byShard.get("s1").map((r) => r.id);
+    const s1 = /** @type {Knex} */ (knexes[0]);
+    const s1Keys = (byShard.get("s1") ?? []).map((r) => r.id);
 
     // 1. Point select by key: routed vs the same knex query on a plain pool to the owner.
     const select = await sideBySide(
       (i) =>
-        router
+        routed
           .read(s1Keys[i % s1Keys.length])("items")
           .where({ id: s1Keys[i % s1Keys.length] })
           .first(),
@@ -111,17 +136,19 @@ export async function run() {
     );
 
     // 2. Single-row insert: routed and fenced vs a plain autocommit insert, on the same shard.
+    /** @type {number[]} */
     const fresh = [];
     for (let id = 10_000_000; fresh.length < 40_000; id++)
-      if (router.locate(id).shard === "s1") fresh.push(id);
+      if (routed.locate(id).shard === "s1") fresh.push(id);
     let next = 0;
     /** An operation that inserts one new row of s1, with the id it is given. */
-    const withFreshId = (insert) => () => {
-      const id = fresh[next++];
-      return insert(id, { id, v: 1, payload: "x" });
-    };
+    const withFreshId =
+      (/** @type {(id: number, row: Item) => Promise<unknown>} */ insert) => () => {
+        const id = /** @type {number} */ (fresh[next++]);
+        return insert(id, { id, v: 1, payload: "x" });
+      };
     const plainInsert = withFreshId((_, row) => s1("items").insert(row));
-    const routedInsert = withFreshId((_, row) => router.insert("items", row));
+    const routedInsert = withFreshId((_, row) => routed.insert("items", row));
     // Warm both paths up (pools, the router's statement cache) before timing.
     for (let i = 0; i < 200; i++) {
       await routedInsert();
@@ -130,13 +157,13 @@ export async function run() {
     const insert = await sideBySide(routedInsert, plainInsert, 6000);
     // The same insert as one statement through writeOne (fence procedure, statement, COMMIT).
     const oneInsert = await sideBySide(
-      withFreshId((id, row) => router.writeOne(id, (k) => k("items").insert(row))),
+      withFreshId((id, row) => routed.writeOne(id, (k) => k("items").insert(row))),
       plainInsert,
       3000,
     );
     // The same insert through write(), a transaction with the caller's function inside.
     const txInsert = await sideBySide(
-      withFreshId((id, row) => router.write(id, (trx) => trx("items").insert(row))),
+      withFreshId((id, row) => routed.write(id, (trx) => trx("items").insert(row))),
       plainInsert,
       3000,
     );
@@ -153,7 +180,7 @@ export async function run() {
         ),
       );
     const scatterOnce = () =>
-      router.scatter({
+      routed.scatter({
         query: (k) => k("items").select("id", "v"),
         orderBy: [{ column: "v" }, { column: "id" }],
         limit: 100,
@@ -167,7 +194,7 @@ export async function run() {
     // 4. Ids from nextId.
     const N = 200_000;
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) await router.nextId("bench");
+    for (let i = 0; i < N; i++) await routed.nextId("bench");
     const idsPerSecond = N / (Number(process.hrtime.bigint() - t0) / 1e9);
 
     await store.close();
