@@ -1,3 +1,5 @@
+// One file: the key functions' table-driven cases and the test vectors of docs/keyspace.md, read
+// from the document itself, so a change to either is checked against both.
 import { readFileSync } from "node:fs";
 import murmurhash from "murmurhash";
 import { describe, expect, it } from "vitest";
