@@ -85,6 +85,21 @@ export {
   type ShardState,
 } from "./model.js";
 export {
+  type ActiveMove,
+  canMoveTransition,
+  ENDED_MOVE_STATES,
+  isMoveActive,
+  isMoveKind,
+  isMoveState,
+  MOVE_KINDS,
+  MOVE_STATES,
+  MOVE_TRANSITIONS,
+  type MoveEventRecord,
+  type MoveKind,
+  type MoveRecord,
+  type MoveState,
+} from "./move-model.js";
+export {
   formatEndpoint,
   type MysqlEndpoint,
   parseMysqlUrl,
@@ -96,10 +111,15 @@ export type {
   AddShardInput,
   AddTableOptions,
   ChangeResult,
+  CreateMoveInput,
   DirectoryAdmin,
   DoctorReport,
+  FreezeOptions,
   InitOptions,
   InitResult,
+  MoveEventInput,
+  MoveLease,
+  MovePatch,
 } from "./store/directory-admin.js";
 export type { DirectorySource, IdBlock } from "./store/directory-source.js";
 export { DIRECTORY_SCHEMA_VERSION } from "./store/mysql/directory-schema.js";

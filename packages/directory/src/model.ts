@@ -1,12 +1,16 @@
 import type { KeyFunctionName } from "./key-function.js";
 import type { KeyRange } from "./key-range.js";
+import type { ActiveMove } from "./move-model.js";
 
 /** States a shard can be in; only `serving` shards receive new ranges. */
 export const SHARD_STATES = ["serving", "draining"] as const;
 /** A shard's lifecycle state. */
 export type ShardState = (typeof SHARD_STATES)[number];
 
-/** States of a key range's assignment: `frozen` refuses writes, `moving` is being copied away. */
+/**
+ * States of a key range's assignment (and of a pinned key): `moving` while a move copies it
+ * away (writes still accepted), `frozen` refuses writes during a move's cutover.
+ */
 export const RANGE_STATES = ["serving", "frozen", "moving"] as const;
 /** The state of one range assignment. */
 export type RangeState = (typeof RANGE_STATES)[number];
@@ -44,6 +48,8 @@ export interface PinnedKey {
   /** The key's keyspace id under the hash key function. */
   readonly ksid: number;
   readonly shard: string;
+  /** `moving` or `frozen` while a move of this key runs; `serving` otherwise. */
+  readonly state: RangeState;
 }
 
 /** Everything the directory holds at one version. */
@@ -54,6 +60,8 @@ export interface DirectorySnapshot {
   /** Sorted by range start. */
   readonly ranges: readonly RangeAssignment[];
   readonly pins: readonly PinnedKey[];
+  /** Every move that has not ended (neither done nor aborted), oldest first. */
+  readonly moves: readonly ActiveMove[];
 }
 
 /** What a router process reports about itself so moves know which versions are still in use. */

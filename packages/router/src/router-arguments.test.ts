@@ -14,6 +14,7 @@ const SNAPSHOT: DirectorySnapshot = {
   tables: [],
   ranges: [{ range: { start: 0, end: 2 ** 32 }, shard: "s1", state: "serving" }],
   pins: [],
+  moves: [],
 };
 
 function memorySource(): DirectorySource {

@@ -51,6 +51,7 @@ function layout(version: number, shards: readonly string[]): DirectorySnapshot {
       state: "serving" as const,
     })),
     pins: [],
+    moves: [],
   };
 }
 

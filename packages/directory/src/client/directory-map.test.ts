@@ -30,7 +30,9 @@ function snapshot(n: number, pins: [unknown, string][] = []): DirectorySnapshot 
       keyText: String(key),
       ksid: hashKeyFunction.ksid(key),
       shard,
+      state: "serving",
     })),
+    moves: [],
   };
 }
 

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   NO_OWNER: "not_found",
   NO_SHARDS: "not_found",
   TABLE_NOT_ON_SHARD: "not_found",
+  UNKNOWN_MOVE: "not_found",
   // conflict
   SHARD_EXISTS: "conflict",
   TABLE_EXISTS: "conflict",
@@ -62,6 +63,10 @@ export const ERROR_CODES = {
   UNKNOWN_KEY_FUNCTION: "conflict",
   SEQUENCE_EXHAUSTED: "conflict",
   SCHEMA_MISMATCH: "conflict",
+  SHARD_BUSY: "conflict",
+  MOVE_EXISTS: "conflict",
+  MOVE_LEASED: "conflict",
+  MOVE_STATE: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",

@@ -169,7 +169,8 @@ export function expectedFence(snapshot: DirectorySnapshot, shard: string): Fence
       kind: p.shard === shard ? "pin" : "pin_away",
       range: { start: p.ksid, end: p.ksid + 1 },
       keyBytes: p.keyBytes,
-      state: "serving",
+      // The owner refuses a pinned key its move froze; other shards refuse it anyway.
+      state: p.shard === shard && p.state === "frozen" ? "frozen" : "serving",
       pinnedKeys: 0,
     });
   }

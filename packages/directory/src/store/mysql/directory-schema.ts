@@ -51,6 +51,41 @@ export const DIRECTORY_MIGRATIONS: readonly (readonly string[])[] = [
       next_id BIGINT UNSIGNED NOT NULL
     ) ENGINE=InnoDB`,
   ],
+  [
+    // A pinned key has a state like a range's: moving, then frozen during its move's cutover.
+    "ALTER TABLE shardkit_pins ADD COLUMN state ENUM('serving','frozen','moving') NOT NULL DEFAULT 'serving'",
+    // States are text, not an ENUM, so a later state needs no table rebuild; readers check them.
+    `CREATE TABLE IF NOT EXISTS shardkit_moves (
+      id VARCHAR(36) NOT NULL PRIMARY KEY,
+      kind ENUM('range','key') NOT NULL,
+      range_start BIGINT UNSIGNED NOT NULL,
+      range_end BIGINT UNSIGNED NOT NULL,
+      key_bytes VARBINARY(255) NULL DEFAULT NULL,
+      key_text VARCHAR(255) NULL DEFAULT NULL,
+      source VARCHAR(64) NOT NULL,
+      target VARCHAR(64) NOT NULL,
+      state VARCHAR(32) NOT NULL,
+      failed_in VARCHAR(32) NULL DEFAULT NULL,
+      options TEXT NOT NULL,
+      progress TEXT NOT NULL,
+      error TEXT NULL,
+      lease_owner VARCHAR(128) NULL DEFAULT NULL,
+      lease_expires_at TIMESTAMP(3) NULL DEFAULT NULL,
+      switched_version BIGINT UNSIGNED NULL DEFAULT NULL,
+      created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      KEY moves_by_state (state)
+    ) ENGINE=InnoDB`,
+    `CREATE TABLE IF NOT EXISTS shardkit_move_events (
+      move_id VARCHAR(36) NOT NULL,
+      seq INT UNSIGNED NOT NULL,
+      at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+      state VARCHAR(32) NOT NULL,
+      message TEXT NOT NULL,
+      details TEXT NOT NULL,
+      PRIMARY KEY (move_id, seq)
+    ) ENGINE=InnoDB`,
+  ],
 ];
 
 /** The schema version this code writes and understands. */

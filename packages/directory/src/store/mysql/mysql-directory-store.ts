@@ -2,21 +2,28 @@ import { type CredentialResolver, credentialResolver } from "../../credentials.j
 import { ShardkitError } from "../../errors/shardkit-error.js";
 import type { KeyRange } from "../../key-range.js";
 import type { DirectorySnapshot, RouterHeartbeat, ShardedTable, ShardRecord } from "../../model.js";
+import type { MoveEventRecord, MoveRecord } from "../../move-model.js";
 import { formatEndpoint, type MysqlEndpoint, parseMysqlUrl } from "../../mysql/mysql-url.js";
 import type { SqlConnection } from "../../mysql/sql-connection.js";
 import type {
   AddShardInput,
   AddTableOptions,
   ChangeResult,
+  CreateMoveInput,
   DirectoryAdmin,
   DoctorReport,
+  FreezeOptions,
   InitOptions,
   InitResult,
+  MoveEventInput,
+  MoveLease,
+  MovePatch,
 } from "../directory-admin.js";
 import type { IdBlock } from "../directory-source.js";
 import type { StoreParts } from "./change-transaction.js";
 import { DirectoryConnection } from "./directory-connection.js";
 import { doctor } from "./fence-doctor.js";
+import { listMoveEvents, listMoves, requireMove } from "./move-records.js";
 import { pinKey, unpinKey } from "./pin-changes.js";
 import { assignRange, layoutEven, mergeRanges, splitRange } from "./range-changes.js";
 import { checkReservation, listHeartbeats, recordHeartbeat, reserveIds } from "./router-records.js";
@@ -133,6 +140,55 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
     return doctor(this.#parts, options);
   }
 
+  createMove(input: CreateMoveInput): Promise<ChangeResult & { move: MoveRecord }> {
+    return notYet(input);
+  }
+
+  getMove(id: string): Promise<MoveRecord> {
+    return this.#read((conn) => requireMove(conn, id));
+  }
+
+  listMoves(): Promise<MoveRecord[]> {
+    return this.#read(listMoves);
+  }
+
+  listMoveEvents(id: string): Promise<MoveEventRecord[]> {
+    return this.#read((conn) => listMoveEvents(conn, id));
+  }
+
+  acquireMoveLease(id: string, owner: string, ttlMs: number): Promise<MoveRecord> {
+    return notYet(id, owner, ttlMs);
+  }
+
+  renewMoveLease(id: string, owner: string, ttlMs: number): Promise<MoveLease> {
+    return notYet(id, owner, ttlMs);
+  }
+
+  releaseMoveLease(id: string, owner: string): Promise<void> {
+    return notYet(id, owner);
+  }
+
+  updateMove(
+    id: string,
+    owner: string,
+    patch: MovePatch,
+    event?: MoveEventInput,
+  ): Promise<ChangeResult & { move: MoveRecord }> {
+    return notYet(id, owner, patch, event);
+  }
+
+  freezeRange(moveId: string, owner: string, options?: FreezeOptions): Promise<ChangeResult> {
+    return notYet(moveId, owner, options);
+  }
+
+  unfreezeRange(moveId: string, owner: string): Promise<ChangeResult> {
+    return notYet(moveId, owner);
+  }
+
+  switchRange(moveId: string, owner: string): Promise<ChangeResult> {
+    return notYet(moveId, owner);
+  }
+
   recordHeartbeat(heartbeat: Omit<RouterHeartbeat, "lastSeen">): Promise<void> {
     return this.#read((conn) => recordHeartbeat(conn, heartbeat));
   }
@@ -150,4 +206,8 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
     const { directory } = this.#parts;
     return directory.serial(async () => work(await directory.ready()));
   }
+}
+
+function notYet(..._args: unknown[]): Promise<never> {
+  return Promise.reject(new ShardkitError("INTERNAL", "not implemented yet"));
 }

@@ -44,7 +44,7 @@ export async function initDirectory(
       const current = await appliedVersion(conn);
       if (current > DIRECTORY_SCHEMA_VERSION) throw schemaTooNew(directory.location, current);
       for (let v = current + 1; v <= DIRECTORY_SCHEMA_VERSION; v++) {
-        for (const sql of DIRECTORY_MIGRATIONS[v - 1] ?? []) await conn.execute(sql);
+        for (const sql of DIRECTORY_MIGRATIONS[v - 1] ?? []) await applyStatement(conn, sql);
         await conn.execute("INSERT INTO shardkit_schema_version (version) VALUES (?)", [v]);
       }
     } finally {
@@ -80,6 +80,20 @@ function schemaTooNew(location: string, v: number): DirectoryError {
     "SCHEMA_TOO_NEW",
     `the directory at ${location} has schema version ${v}, newer than this shardkit understands (${DIRECTORY_SCHEMA_VERSION}); upgrade shardkit`,
   );
+}
+
+/**
+ * Runs one migration statement. DDL commits as it goes, so an `init` that died midway runs a
+ * migration again: an ADD COLUMN that finds its column is already done (MySQL has no
+ * ADD COLUMN IF NOT EXISTS).
+ */
+async function applyStatement(conn: SqlConnection, sql: string): Promise<void> {
+  try {
+    await conn.execute(sql);
+  } catch (error) {
+    if (mysqlCodeOf(error) === "ER_DUP_FIELDNAME" && /\bADD COLUMN\b/i.test(sql)) return;
+    throw error;
+  }
 }
 
 async function appliedVersion(conn: SqlConnection): Promise<number> {

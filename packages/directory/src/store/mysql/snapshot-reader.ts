@@ -9,6 +9,7 @@ import type {
   ShardState,
 } from "../../model.js";
 import type { SqlConnection } from "../../mysql/sql-connection.js";
+import { readActiveMoves } from "./move-records.js";
 
 /** Reads the whole directory at one consistent read view of `conn`. */
 export async function readSnapshot(conn: SqlConnection): Promise<DirectorySnapshot> {
@@ -74,7 +75,9 @@ export async function loadSnapshot(
     key_text: string;
     ksid: number;
     shard: string;
-  }>("SELECT key_bytes, key_text, ksid, shard FROM shardkit_pins ORDER BY key_bytes");
+    state: RangeState;
+  }>("SELECT key_bytes, key_text, ksid, shard, state FROM shardkit_pins ORDER BY key_bytes");
+  const moves = await readActiveMoves(conn);
   return {
     version,
     shards: shards.map((s) => ({
@@ -105,8 +108,10 @@ export async function loadSnapshot(
         keyText: p.key_text,
         ksid: Number(p.ksid),
         shard: p.shard,
+        state: p.state,
       }),
     ),
+    moves,
   };
 }
 
