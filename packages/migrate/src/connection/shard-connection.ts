@@ -1,0 +1,101 @@
+import type { ShardRecord } from "@shardkit/directory";
+import { type SqlConnection, wrapMysqlError } from "@shardkit/directory/internal";
+import mysql from "mysql2/promise";
+
+/** How the mover logs in to a shard: the user and password to use. */
+export interface ShardLogin {
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Picks the login for a shard (the registered user and a password from the credentials by default). */
+export type ShardLoginResolver = (shard: ShardRecord) => ShardLogin;
+
+/** A connection of the mover to one shard database, with the session settings every mover connection shares. */
+export interface ShardConnection extends SqlConnection {
+  /** The shard's name. */
+  readonly shard: string;
+  /** The shard's database. */
+  readonly database: string;
+  /** Host, port and login, for the binlog client (the password is never printed). */
+  readonly options: ShardConnectOptions;
+}
+
+/** What mysql2 needs to reach a shard, with the value conversions every mover connection uses. */
+export interface ShardConnectOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly connectTimeout: number;
+  /** Temporal values as MySQL prints them, so they are written back unchanged. */
+  readonly dateStrings: true;
+  /** TIMESTAMP values in UTC; every mover session runs with time_zone '+00:00'. */
+  readonly timezone: "Z";
+  readonly supportBigNumbers: true;
+  readonly bigNumberStrings: false;
+  readonly jsonStrings: true;
+}
+
+// Rows are written back exactly as read: no automatic id for a zero, strict so nothing is cut,
+// and foreign keys unchecked because tables are copied (and cleaned) one after another.
+const SESSION_SETTINGS =
+  "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', foreign_key_checks = 0";
+
+/** The mysql2 options of the mover's connections to `shard`. */
+export function shardConnectOptions(shard: ShardRecord, login: ShardLogin): ShardConnectOptions {
+  return {
+    host: shard.host,
+    port: shard.port,
+    user: login.user,
+    password: login.password,
+    database: shard.database,
+    connectTimeout: 5000,
+    dateStrings: true,
+    timezone: "Z",
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    jsonStrings: true,
+  };
+}
+
+/** Opens one connection to a shard's database; failures become a MysqlError naming the shard, never the password. */
+export async function openShardConnection(
+  shard: ShardRecord,
+  login: ShardLogin,
+): Promise<ShardConnection> {
+  const options = shardConnectOptions(shard, login);
+  const where = `shard ${shard.name} (${shard.host}:${shard.port}/${shard.database})`;
+  let raw: mysql.Connection;
+  try {
+    raw = await mysql.createConnection({ ...options });
+    raw.on("error", () => undefined);
+    await raw.query(SESSION_SETTINGS);
+  } catch (error) {
+    throw wrapMysqlError(error, where, undefined, login.password);
+  }
+  const run = async (sql: string, params?: readonly unknown[]): Promise<unknown> => {
+    try {
+      const [result] = await raw.query(sql, params as unknown[] | undefined);
+      return result;
+    } catch (error) {
+      throw wrapMysqlError(error, where, sql, login.password);
+    }
+  };
+  return {
+    shard: shard.name,
+    database: shard.database,
+    options,
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      const rows = await run(sql, params);
+      return (Array.isArray(rows) ? rows : [rows]) as T[];
+    },
+    async execute(sql: string, params?: readonly unknown[]): Promise<number> {
+      return ((await run(sql, params)) as { affectedRows?: number }).affectedRows ?? 0;
+    },
+    async close(): Promise<void> {
+      await raw.end().catch(() => raw.destroy());
+    },
+  };
+}
