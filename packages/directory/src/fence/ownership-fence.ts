@@ -242,7 +242,7 @@ export function diffFence(
   for (const [k, e] of want) {
     const a = have.get(k);
     if (!a) {
-      out.push({ shard, kind: "missing", what: describe(e), expected: e.state });
+      out.push({ shard, kind: "missing", what: describeRow(e), expected: e.state });
     } else if (
       a.state !== e.state ||
       a.range.end !== e.range.end ||
@@ -251,14 +251,14 @@ export function diffFence(
       out.push({
         shard,
         kind: "state",
-        what: describe(e),
+        what: describeRow(e),
         expected: describeState(e),
         actual: describeState(a),
       });
     }
   }
   for (const [k, a] of have) {
-    if (!want.has(k)) out.push({ shard, kind: "extra", what: describe(a), actual: a.state });
+    if (!want.has(k)) out.push({ shard, kind: "extra", what: describeRow(a), actual: a.state });
   }
   return out;
 }
@@ -268,7 +268,8 @@ function describeState(row: FenceRow): string {
   return `${formatKeyRange(row.range)} ${row.state}${pins}`;
 }
 
-function describe(row: FenceRow): string {
+/** A fence row in words, as differences name it: `range 40-80`, `pinned key 0x...`. */
+export function describeRow(row: FenceRow): string {
   if (row.kind === "range") return `range ${formatKeyRange(row.range)}`;
   const hex = Buffer.from(row.keyBytes).toString("hex");
   return `${row.kind === "pin" ? "pinned key" : "key pinned elsewhere"} 0x${hex}`;

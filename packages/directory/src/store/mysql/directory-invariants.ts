@@ -1,6 +1,13 @@
 import { DirectoryError } from "../../errors/directory-error.js";
-import { checkCoverage, formatKeyRange, type KeyRange, rangeEquals } from "../../key-range.js";
+import {
+  checkCoverage,
+  formatKeyRange,
+  type KeyRange,
+  rangeEquals,
+  rangesOverlap,
+} from "../../key-range.js";
 import type { DirectorySnapshot, RangeAssignment, ShardRecord } from "../../model.js";
+import type { ActiveMove } from "../../move-model.js";
 
 /** The directory's invariants, checked inside every change before it commits. */
 export function checkInvariants(s: DirectorySnapshot): void {
@@ -30,6 +37,47 @@ export function checkInvariants(s: DirectorySnapshot): void {
       );
     }
   }
+  for (const [i, m] of s.moves.entries()) {
+    for (const shard of [m.source, m.target]) {
+      if (!names.has(shard)) {
+        throw new DirectoryError(
+          "UNKNOWN_SHARD",
+          `refused: move ${m.id} would name unknown shard ${shard}`,
+        );
+      }
+    }
+    const other = s.moves.slice(i + 1).find((o) => rangesOverlap(o.range, m.range));
+    if (other) {
+      throw new DirectoryError(
+        "RANGE_BUSY",
+        `refused: moves ${m.id} and ${other.id} would both move ${formatKeyRange(m.range)}; wait for one to end`,
+      );
+    }
+  }
+}
+
+/**
+ * RANGE_BUSY when an active move overlaps `range` (for a pinned key, `[ksid, ksid + 1)`),
+ * naming the move: its rows are being copied and its fences belong to the move.
+ */
+export function requireNoMove(s: DirectorySnapshot, range: KeyRange, doing: string): void {
+  const move = s.moves.find((m) => rangesOverlap(m.range, range));
+  if (move) throw moveBusy(move, doing);
+}
+
+/** RANGE_BUSY when any move is active: every sharded table's rows are being copied. */
+export function requireNoMoves(s: DirectorySnapshot, doing: string): void {
+  const [move] = s.moves;
+  if (move) throw moveBusy(move, doing);
+}
+
+function moveBusy(move: ActiveMove, doing: string): DirectoryError {
+  const what = move.kind === "key" ? "a pinned key" : `range ${formatKeyRange(move.range)}`;
+  return new DirectoryError(
+    "RANGE_BUSY",
+    `cannot ${doing} while move ${move.id} (${what}, ${move.source} to ${move.target}) is ${move.state}; wait for it to finish or abort it (shardkit move abort ${move.id})`,
+    { details: { move: move.id, range: formatKeyRange(move.range), state: move.state } },
+  );
 }
 
 /** The registered shard called `name`; UNKNOWN_SHARD listing the registered ones otherwise. */

@@ -1,20 +1,24 @@
 import {
+  describeRow,
   diffFence,
   ensureFence,
   expectedFence,
   type FenceDifference,
+  type FenceRow,
   readFence,
   writeFence,
 } from "../../fence/ownership-fence.js";
-import { formatKeyRange } from "../../key-range.js";
+import { formatKeyRange, rangesOverlap } from "../../key-range.js";
+import type { DirectorySnapshot } from "../../model.js";
 import type { DoctorReport } from "../directory-admin.js";
 import type { StoreParts } from "./change-transaction.js";
 import { loadSnapshot, lockVersion } from "./snapshot-reader.js";
 
 /**
  * Compares every shard's ownership table with the directory, holding the version lock so no
- * change runs meanwhile, and rewrites those that differ unless `dryRun`. Unreachable shards
- * and shards whose differing range a move owns are refused, each with what to do.
+ * change runs meanwhile, and rewrites those that differ unless `dryRun`. Fence rows an active
+ * move governs are left as they are and reported; unreachable shards are refused, each with what
+ * to do.
  */
 export async function doctor(
   { directory, shards }: StoreParts,
@@ -35,22 +39,27 @@ export async function doctor(
           await shards.with(shard, async (sc) => {
             await ensureFence(sc);
             const want = expectedFence(snapshot, shard.name);
-            const diff = diffFence(shard.name, want, await readFence(sc));
+            const have = await readFence(sc);
+            const governor = (row: FenceRow) => governorOf(snapshot, shard.name, row);
+            const diff = diffFence(shard.name, want, have);
             if (diff.length === 0) return;
             differences.push(...diff);
-            const busy = snapshot.ranges.filter(
-              (r) => r.shard === shard.name && r.state !== "serving",
-            );
-            if (busy.length > 0) {
+            // Rows a move governs are the move's to change: leave them as they are.
+            const governors = new Map<string, string>();
+            for (const r of [...want, ...have]) {
+              const who = governor(r);
+              if (who) governors.set(describeRow(r), who);
+            }
+            const held = diff.filter((d) => governors.has(d.what));
+            for (const what of new Set(held.map((d) => d.what))) {
               refusals.push(
-                `shard ${shard.name} differs from the directory while range ${busy.map((r) => formatKeyRange(r.range)).join(", ")} is ${busy[0]?.state}; finish or abort that move first`,
+                `shard ${shard.name} differs from the directory on ${what}, which ${governors.get(what)} governs; doctor left it alone: finish or abort that move first`,
               );
-              return;
             }
-            if (!options.dryRun) {
-              await writeFence(sc, want, snapshot.version);
-              repaired.push(shard.name);
-            }
+            if (held.length === diff.length || options.dryRun) return;
+            const keep = have.filter(governor);
+            await writeFence(sc, [...want.filter((r) => !governor(r)), ...keep], snapshot.version);
+            repaired.push(shard.name);
           });
         } catch (error) {
           if ((error as { code?: unknown }).code !== "SHARD_UNAVAILABLE") throw error;
@@ -72,4 +81,34 @@ export async function doctor(
       await conn.query("COMMIT");
     }
   });
+}
+
+/**
+ * Who owns a shard's fence row instead of doctor: an active move of its range or key (on any
+ * shard for a key, on its source or target for a range), or a range frozen or moving with no
+ * move recorded. Undefined when doctor may rewrite it.
+ */
+function governorOf(s: DirectorySnapshot, shard: string, row: FenceRow): string | undefined {
+  const bytes = Buffer.from(row.keyBytes);
+  for (const m of s.moves) {
+    const governs =
+      m.kind === "key"
+        ? row.kind !== "range" && bytes.equals(Buffer.from(m.keyBytes ?? []))
+        : row.kind === "range" &&
+          (shard === m.source || shard === m.target) &&
+          rangesOverlap(row.range, m.range);
+    if (governs) return `move ${m.id} (${m.state})`;
+  }
+  const busy = s.ranges.find(
+    (r) =>
+      r.shard === shard &&
+      r.state !== "serving" &&
+      row.kind === "range" &&
+      rangesOverlap(r.range, row.range),
+  );
+  if (busy) return `the ${busy.state} state of range ${formatKeyRange(busy.range)}`;
+  const pin = s.pins.find(
+    (p) => p.state !== "serving" && row.kind !== "range" && bytes.equals(Buffer.from(p.keyBytes)),
+  );
+  return pin && `the ${pin.state} state of key ${pin.keyText}`;
 }

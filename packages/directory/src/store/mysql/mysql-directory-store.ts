@@ -23,6 +23,9 @@ import type { IdBlock } from "../directory-source.js";
 import type { StoreParts } from "./change-transaction.js";
 import { DirectoryConnection } from "./directory-connection.js";
 import { doctor } from "./fence-doctor.js";
+import { createMove, updateMove } from "./move-changes.js";
+import { freezeRange, switchRange, unfreezeRange } from "./move-cutover.js";
+import { acquireMoveLease, releaseMoveLease, renewMoveLease } from "./move-lease.js";
 import { listMoveEvents, listMoves, requireMove } from "./move-records.js";
 import { pinKey, unpinKey } from "./pin-changes.js";
 import { assignRange, layoutEven, mergeRanges, splitRange } from "./range-changes.js";
@@ -141,7 +144,7 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
   }
 
   createMove(input: CreateMoveInput): Promise<ChangeResult & { move: MoveRecord }> {
-    return notYet(input);
+    return createMove(this.#parts, input);
   }
 
   getMove(id: string): Promise<MoveRecord> {
@@ -157,15 +160,15 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
   }
 
   acquireMoveLease(id: string, owner: string, ttlMs: number): Promise<MoveRecord> {
-    return notYet(id, owner, ttlMs);
+    return this.#read((conn) => acquireMoveLease(conn, id, owner, ttlMs));
   }
 
   renewMoveLease(id: string, owner: string, ttlMs: number): Promise<MoveLease> {
-    return notYet(id, owner, ttlMs);
+    return this.#read((conn) => renewMoveLease(conn, id, owner, ttlMs));
   }
 
   releaseMoveLease(id: string, owner: string): Promise<void> {
-    return notYet(id, owner);
+    return this.#read((conn) => releaseMoveLease(conn, id, owner));
   }
 
   updateMove(
@@ -174,19 +177,19 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
     patch: MovePatch,
     event?: MoveEventInput,
   ): Promise<ChangeResult & { move: MoveRecord }> {
-    return notYet(id, owner, patch, event);
+    return updateMove(this.#parts, id, owner, patch, event);
   }
 
   freezeRange(moveId: string, owner: string, options?: FreezeOptions): Promise<ChangeResult> {
-    return notYet(moveId, owner, options);
+    return freezeRange(this.#parts, moveId, owner, options);
   }
 
   unfreezeRange(moveId: string, owner: string): Promise<ChangeResult> {
-    return notYet(moveId, owner);
+    return unfreezeRange(this.#parts, moveId, owner);
   }
 
   switchRange(moveId: string, owner: string): Promise<ChangeResult> {
-    return notYet(moveId, owner);
+    return switchRange(this.#parts, moveId, owner);
   }
 
   recordHeartbeat(heartbeat: Omit<RouterHeartbeat, "lastSeen">): Promise<void> {
@@ -206,8 +209,4 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
     const { directory } = this.#parts;
     return directory.serial(async () => work(await directory.ready()));
   }
-}
-
-function notYet(..._args: unknown[]): Promise<never> {
-  return Promise.reject(new ShardkitError("INTERNAL", "not implemented yet"));
 }

@@ -3,7 +3,7 @@ import { ShardKeyError } from "../../errors/shardkit-error.js";
 import { canonicalKeyBytes, canonicalKeyString, hashKeyFunction } from "../../key-function.js";
 import type { ChangeResult } from "../directory-admin.js";
 import { runChange, type StoreParts } from "./change-transaction.js";
-import { requireShard } from "./directory-invariants.js";
+import { requireNoMove, requireShard } from "./directory-invariants.js";
 import { tablesWithKey } from "./shard-inspection.js";
 
 const MAX_PIN_BYTES = 255;
@@ -18,6 +18,7 @@ export async function pinKey(
   const ksid = hashKeyFunction.ksid(key);
   return runChange(parts, async ({ before, tx }) => {
     requireShard(before, shard);
+    requireNoMove(before, { start: ksid, end: ksid + 1 }, `pin key ${keyText(key)}`);
     const existing = before.pins.find((p) => sameBytes(p.keyBytes, bytes));
     if (existing) {
       throw new DirectoryError(
@@ -48,6 +49,8 @@ export async function unpinKey(parts: StoreParts, key: unknown): Promise<ChangeR
       );
     }
     const home = requireShard(before, existing.shard);
+    const at = { start: existing.ksid, end: existing.ksid + 1 };
+    requireNoMove(before, at, `unpin key ${existing.keyText}`);
     const holding = await shards.with(home, (conn) =>
       tablesWithKey(conn, before.tables, existing.keyBytes),
     );

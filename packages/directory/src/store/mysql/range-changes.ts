@@ -10,7 +10,12 @@ import {
 } from "../../key-range.js";
 import type { ChangeResult } from "../directory-admin.js";
 import { runChange, type StoreParts } from "./change-transaction.js";
-import { requireRange, requireServing, requireShard } from "./directory-invariants.js";
+import {
+  requireNoMove,
+  requireRange,
+  requireServing,
+  requireShard,
+} from "./directory-invariants.js";
 
 const MAX_RANGES = 65_536;
 
@@ -60,6 +65,7 @@ export async function splitRange(
   let halves: [KeyRange, KeyRange] | undefined;
   const result = await runChange(parts, async ({ before, tx }) => {
     const owner = requireRange(before, range);
+    requireNoMove(before, range, `split range ${formatKeyRange(range)}`);
     requireServing(owner);
     halves = splitKeyRange(range, at);
     await tx.execute("UPDATE shardkit_ranges SET range_end = ? WHERE range_start = ?", [
@@ -97,6 +103,12 @@ export async function mergeRanges(
         `range ${formatKeyRange(left.range)} is on ${left.shard} and ${formatKeyRange(right.range)} on ${right.shard}; move one so both are on the same shard, then merge`,
       );
     }
+    const both = { start: left.range.start, end: right.range.end };
+    requireNoMove(
+      before,
+      both,
+      `merge ranges ${formatKeyRange(left.range)} and ${formatKeyRange(right.range)}`,
+    );
     requireServing(left);
     requireServing(right);
     merged = mergeKeyRanges(left.range, right.range);
@@ -120,6 +132,7 @@ export async function assignRange(
   return runChange(parts, async ({ before, tx }) => {
     const owner = requireRange(before, range);
     requireShard(before, to);
+    requireNoMove(before, range, `assign range ${formatKeyRange(range)}`);
     if (owner.shard !== from) {
       throw new DirectoryError(
         "RANGE_BUSY",

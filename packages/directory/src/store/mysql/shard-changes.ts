@@ -49,6 +49,14 @@ export async function addShard(
 export async function removeShard(parts: StoreParts, name: string): Promise<ChangeResult> {
   return runChange(parts, async ({ before, tx }) => {
     requireShard(before, name);
+    const move = before.moves.find((m) => m.source === name || m.target === name);
+    if (move) {
+      throw new DirectoryError(
+        "SHARD_BUSY",
+        `shard ${name} is the ${move.source === name ? "source" : "target"} of move ${move.id} (${move.state}); wait for it to finish or abort it (shardkit move abort ${move.id}), then remove the shard`,
+        { details: { shard: name, move: move.id } },
+      );
+    }
     const owned = before.ranges.filter((r) => r.shard === name);
     const pinned = before.pins.filter((p) => p.shard === name);
     if (owned.length > 0 || pinned.length > 0) {

@@ -3,7 +3,7 @@ import { isKeyFunctionName, KEY_FUNCTION_NAMES } from "../../key-function.js";
 import { isValidIdentifier, type ShardedTable } from "../../model.js";
 import type { AddTableOptions, ChangeResult } from "../directory-admin.js";
 import { type ChangeContext, runChange, type StoreParts } from "./change-transaction.js";
-import { badName } from "./directory-invariants.js";
+import { badName, requireNoMoves } from "./directory-invariants.js";
 import { missingOnShard } from "./shard-inspection.js";
 
 /** Declares a sharded table; unless `check` is false, every registered shard must have it with its key column. */
@@ -38,6 +38,8 @@ export async function addTable(
         { details: { table: table.name, registered: same.name } },
       );
     }
+    // A move copies the tables declared when it started; a table declared midway would be left behind.
+    requireNoMoves(before, `declare table ${table.name}`);
     if (options.check ?? true) await requireOnEveryShard(change, table);
     await tx.execute(
       "INSERT INTO shardkit_tables (name, key_column, key_function) VALUES (?, ?, ?)",
@@ -58,8 +60,8 @@ export async function removeTable(parts: StoreParts, name: string): Promise<Chan
         { details: { table: name } },
       );
     }
-    // Moves will hook in here: while a range is being moved its tables' rows are being
-    // copied, so removing one of them must be refused until the move ends.
+    // While a range is being moved its tables' rows are being copied.
+    requireNoMoves(before, `forget table ${name}`);
     await tx.execute("DELETE FROM shardkit_tables WHERE name = ?", [name]);
     return { fence: [] };
   });
