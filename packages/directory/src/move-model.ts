@@ -129,7 +129,7 @@ export interface ActiveMove {
   readonly keyBytes: Uint8Array | null;
   readonly source: string;
   readonly target: string;
-  /** The state at the snapshot's version (state changes that do not matter to routers bump no version). */
+  /** The state when read; changes routers need not see bump no version, so a cached map may show an older one. */
   readonly state: MoveState;
 }
 
