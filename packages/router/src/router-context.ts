@@ -1,5 +1,5 @@
 import type { DirectoryClient, DirectoryMap } from "@shardkit/directory";
-import type { KeyTarget } from "./destination.js";
+import type { ColumnKeyOf, KeyTarget } from "./destination.js";
 import type { ShardConnections } from "./shard-pools.js";
 
 /** What the router's parts (writes, scatter, ids) need from the router that owns them. */
@@ -15,6 +15,8 @@ export interface RouterContext {
   readonly writeDeadlineMs: number;
   /** The connections of a registered shard; throws NO_OWNER for an unknown one. */
   connections(shard: string): ShardConnections;
+  /** The value `table`'s key column stores for `key`, by the shards' column types; throws BAD_SHARD_KEY. */
+  readonly columnKey: ColumnKeyOf;
   /** Where `key` lives now (see `locateKey`); with `table`, routed by its key column's type. */
   locate(key: unknown, table?: string): KeyTarget;
   /** Re-reads the directory and, when it moved, the key columns; resolves once `map` is the newest. */

@@ -86,6 +86,7 @@ export class Router {
         return router.#keys.map;
       },
       writeDeadlineMs: options.writeDeadlineMs ?? 5000,
+      columnKey: this.#columnKeyOf,
       connections: (shard) => this.#connections(shard),
       locate: (key, table) => locateKey(this.#keys.map, key, table, this.#columnKeyOf),
       refresh: () => this.#refresh(),

@@ -152,3 +152,37 @@ export function builderAlias(value: unknown): string | undefined {
   const as = (value as unknown as { _single?: { as?: unknown } })._single?.as;
   return typeof as === "string" ? as : undefined;
 }
+
+/** One condition of a join's ON clause as knex records it. */
+export interface JoinCondition {
+  /** `onBasic` for `column op column`; other kinds (raw, wrapped, IN, ...) say no more here. */
+  readonly type: string;
+  readonly column?: unknown;
+  readonly operator?: unknown;
+  readonly value?: unknown;
+  /** `and` or `or`: how it joins the conditions before it. */
+  readonly bool?: unknown;
+}
+
+/** One join of a query builder: the joined table when named plainly (`name` or `name as alias`). */
+export interface BuilderJoin {
+  readonly table: string | undefined;
+  /** knex's join type: `inner`, `left`, `left outer`, `right`, `cross`, `raw`, ... */
+  readonly joinType: string;
+  readonly conditions: readonly JoinCondition[];
+}
+
+/** The joins knex recorded on the builder, in order. */
+export function builderJoins(qb: Knex.QueryBuilder): BuilderJoin[] {
+  const out: BuilderJoin[] = [];
+  for (const s of builderStatements(qb)) {
+    if (s.grouping !== "join") continue;
+    const j = s as unknown as { table?: unknown; joinType?: unknown; clauses?: unknown };
+    out.push({
+      table: typeof j.table === "string" ? j.table : undefined,
+      joinType: typeof j.joinType === "string" ? j.joinType : "raw",
+      conditions: Array.isArray(j.clauses) ? (j.clauses as JoinCondition[]) : [],
+    });
+  }
+  return out;
+}

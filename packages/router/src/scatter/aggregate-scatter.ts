@@ -14,7 +14,7 @@ import { collationHelper, requireMergeable, type ShardAnswer } from "./result-co
 import { rowComparator, type SortKey } from "./row-order.js";
 import type { AggregatePlan, ScatterPlan } from "./scatter-validation.js";
 import { aggregateShardSql } from "./shard-query.js";
-import { readAll } from "./shard-reads.js";
+import { type ReadResult, readAll } from "./shard-reads.js";
 import type { BuiltQuery, ShardRunner } from "./shard-runner.js";
 
 type Row = Record<string, unknown>;
@@ -36,7 +36,7 @@ export async function scatterAggregates(
       built.every((b) => isKeyColumn(b.shape, a.column as string)),
   }));
   const sql = new Map(
-    built.map((b) => [b.shard, aggregateShardSql(b.knex, b.qb, agg, aggregates)]),
+    built.map((b) => [b.shard, aggregateShardSql(b.knex, b.qb, agg, aggregates, b.copies?.keys)]),
   );
   // One answer per shard: its main query and its distinct-value queries, all or nothing.
   const done = await runner.each(built, async (b) => {
@@ -46,7 +46,16 @@ export async function scatterAggregates(
       readAll(pool, q.main),
       ...[...q.distinct.values()].map((d) => readAll(pool, d)),
     ]);
-    return { main, distinct: new Map([...q.distinct.keys()].map((j, k) => [j, distinct[k]])) };
+    // A shard holding copies answered per key: the partials of copies are dropped.
+    const copies = b.copies;
+    const owned = (r: ReadResult): ReadResult =>
+      copies ? { rows: r.rows.filter((row) => copies.keep(row)), fields: r.fields } : r;
+    return {
+      main: owned(main),
+      distinct: new Map(
+        [...q.distinct.keys()].map((j, k) => [j, distinct[k] && owned(distinct[k])]),
+      ),
+    };
   });
   const complete: ShardAnswer[] = done.map((d) => ({ shard: d.shard, ...d.value.main }));
   const distinctValues = new Map<number, ShardAnswer[]>();

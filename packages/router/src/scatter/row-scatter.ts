@@ -6,6 +6,7 @@
 import type { ShardConnections } from "../shard-pools.js";
 import type { ClauseCache } from "./clause-cache.js";
 import { columnKind } from "./column-kinds.js";
+import { keptRows, ownedAnswers } from "./owned-rows.js";
 import { mergedColumn, requireMergeable, type ShardAnswer } from "./result-columns.js";
 import {
   mergeSorted,
@@ -67,17 +68,23 @@ export async function scatterRows(
   const perShardLimit = limit === undefined ? undefined : limit + offset;
   if (built.length === 0) return [];
   const { termNeeds: cache, sql: compiled } = memory;
+  // Some shard holds copies of a moving range's rows (only while a move runs).
+  const copying = built.some((b) => b.copies);
   if (plan.orderBy.length === 0) {
     const sqlKey = `${perShardLimit}`;
-    const answers = await runner.readAll(
-      built,
-      (b) =>
-        compiled.get(b.knex, sqlKey, b.qb, () =>
-          rowShardSql(b.knex, b.qb, b.shape, [], perShardLimit),
-        ).sql,
+    const copySql = (b: BuiltQuery, l: number | undefined) =>
+      rowShardSql(b.knex, b.qb, b.shape, [], l, undefined, b.copies?.keys).sql;
+    let answers = await runner.readAll(built, (b) =>
+      b.copies
+        ? copySql(b, perShardLimit)
+        : compiled.get(b.knex, sqlKey, b.qb, () =>
+            rowShardSql(b.knex, b.qb, b.shape, [], perShardLimit),
+          ).sql,
     );
+    if (copying) answers = await ownedAnswers(runner, built, answers, perShardLimit, copySql);
     const rows = answers.flatMap((a) => a.rows as Row[]);
-    return rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    const page = rows.slice(offset, limit === undefined ? undefined : offset + limit);
+    return copying ? page.map(stripHelpers) : page;
   }
   // The query function's text and the terms name the shape; a stale entry costs one more run.
   const key = `${plan.queryText}\u0000${JSON.stringify(plan.orderBy)}`;
@@ -87,14 +94,19 @@ export async function scatterRows(
     // no shard, and a query that cannot be compiled stops the scatter before any is sent.
     const queries = new Map<string, RowShardQuery>();
     const sqlKey = `${key}\u0000${perShardLimit}\u0000${needsKey(needs)}`;
-    const compile = (b: BuiltQuery) => () =>
-      rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, perShardLimit, needs);
+    const buffered = perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT;
+    const compile =
+      (b: BuiltQuery, l = perShardLimit) =>
+      () =>
+        rowShardSql(b.knex, b.qb, b.shape, plan.orderBy, l, needs, b.copies?.keys);
     const sqlOf = (b: BuiltQuery) => {
-      const q = compiled.get(b.knex, sqlKey, b.qb, compile(b));
+      // A streamed shard holding copies reads without LIMIT: the merge takes what it needs.
+      const q = b.copies
+        ? compile(b, buffered ? perShardLimit : undefined)()
+        : compiled.get(b.knex, sqlKey, b.qb, compile(b));
       queries.set(b.shard, q);
       return q.sql;
     };
-    const buffered = perShardLimit !== undefined && perShardLimit <= BUFFERED_MERGE_LIMIT;
     const answers = buffered ? await runner.readAll(built, sqlOf) : undefined;
     const streams = buffered ? [] : await runner.openStreams(built, sqlOf);
     const terms = sameTerms([...queries.values()]);
@@ -125,11 +137,14 @@ export async function scatterRows(
     }
     const compare = rowComparator(keys);
     if (answers) {
-      const sources = answers.map((a) => a.rows as Row[]);
+      const owned = copying
+        ? await ownedAnswers(runner, built, answers, perShardLimit, (b, l) => compile(b, l)().sql)
+        : answers;
+      const sources = owned.map((a) => a.rows as Row[]);
       const page = mergeSortedArrays(sources, compare, offset, limit);
       return hasHelpers(seen) ? page.map(stripHelpers) : page;
     }
-    return mergeStreams(streams, compare, offset, limit);
+    return mergeStreams(streams, built, compare, offset, limit);
   }
   throw new Error("unreachable: the last attempt selects every helper");
 }
@@ -211,22 +226,33 @@ async function sortKeys(
 
 async function mergeStreams(
   streams: readonly ShardStream[],
+  built: readonly BuiltQuery[],
   compare: (a: Row, b: Row) => number,
   offset: number,
   limit: number | undefined,
 ): Promise<Row[]> {
   const out: Row[] = [];
   let finished = false;
+  const copies = new Map(built.map((b) => [b.shard, b.copies]));
   try {
-    const sources = streams.map((s) => tagged<Row>(s));
+    const sources = streams.map((s) => {
+      const rows = tagged<Row>(s);
+      const c = copies.get(s.shard);
+      return c ? keptRows(rows, (r) => c.keep(r)) : rows;
+    });
     for await (const row of mergeSorted(sources, compare, offset, limit))
       out.push(stripHelpers(row));
     finished = true;
   } finally {
     // After a full merge, read what each shard still sends (at most limit + offset rows, by its
-    // LIMIT) so every connection goes back to its pool idle; after a failure, close them.
+    // LIMIT) so every connection goes back to its pool idle; after a failure, close them. A
+    // shard holding copies was read without LIMIT: its rest is not read but closed.
     if (finished)
-      await Promise.all(streams.map((s) => s.stream.drain().catch(() => s.stream.abort())));
+      await Promise.all(
+        streams.map((s) =>
+          copies.get(s.shard) ? s.stream.abort() : s.stream.drain().catch(() => s.stream.abort()),
+        ),
+      );
     else for (const s of streams) s.stream.abort();
   }
   return out;

@@ -1,3 +1,4 @@
+import type { DirectoryMap } from "@shardkit/directory";
 import { resolveDestination } from "../destination.js";
 import { isQueryBuilder } from "../knex/knex-internals.js";
 import type { RouterContext } from "../router-context.js";
@@ -6,7 +7,9 @@ import type { ScatterOptions, ScatterResult } from "../router-options.js";
 import { scatterFailure } from "../shard-errors.js";
 import { scatterAggregates } from "./aggregate-scatter.js";
 import { ClauseCache } from "./clause-cache.js";
-import { queryShape, refusal } from "./query-shape.js";
+import { shardCopies } from "./copy-filter.js";
+import { type CopyScope, copiesByShard } from "./move-copies.js";
+import { queryShape, refusal, summarises } from "./query-shape.js";
 import { type RowScatterMemory, scatterRows, TermNeedsCache } from "./row-scatter.js";
 import { planScatter, type ScatterPlan } from "./scatter-validation.js";
 import { type BuiltQuery, ShardRunner } from "./shard-runner.js";
@@ -42,16 +45,19 @@ export class Scatter {
         { details: { option: "query" } },
       );
     }
+    const map = this.#ctx.directory.map;
     const shards = resolveDestination(
-      this.#ctx.directory.map,
+      map,
       plan.range === undefined ? { kind: "allShards" } : { kind: "keyRange", range: plan.range },
     ).map((d) => d.shard);
 
     // Every shard's query is built and checked before any is sent.
     const failed: ShardFailure[] = [];
     const built: BuiltQuery[] = [];
+    // Shards holding copies of a moving range's rows; empty unless a move is active.
+    const copies = copiesByShard(map);
     for (const shard of shards) {
-      const b = this.#build(plan, shard, failed);
+      const b = this.#build(plan, shard, failed, map, copies.get(shard));
       if (b) built.push(b);
     }
     const runner = new ShardRunner(plan.allowPartial, failed, this.#collations);
@@ -63,7 +69,13 @@ export class Scatter {
     return { rows: rows as T[], failed };
   }
 
-  #build(plan: ScatterPlan, shard: string, failed: ShardFailure[]): BuiltQuery | undefined {
+  #build(
+    plan: ScatterPlan,
+    shard: string,
+    failed: ShardFailure[],
+    map: DirectoryMap,
+    copies: readonly CopyScope[] | undefined,
+  ): BuiltQuery | undefined {
     const connections = this.#ctx.connections(shard);
     const knex = connections.reader;
     let qb: unknown;
@@ -82,7 +94,6 @@ export class Scatter {
         { details: { option: "query", shard } },
       );
     }
-    const map = this.#ctx.directory.map;
     const keyColumnOf = (t: string) => map.table(t)?.keyColumn;
     // A table's key column comes from the directory, which may have changed since.
     const shape = this.#shapes.get(
@@ -98,7 +109,16 @@ export class Scatter {
         details: { option: "query", shard },
       });
     }
-    return { shard, connections, knex, qb, shape };
+    if (!copies) return { shard, connections, knex, qb, shape };
+    const groupsRows = plan.aggregate === undefined && summarises(shape);
+    return {
+      shard,
+      connections,
+      knex,
+      qb,
+      shape,
+      copies: shardCopies(map, shard, copies, shape, qb, groupsRows, this.#ctx.columnKey),
+    };
   }
 }
 

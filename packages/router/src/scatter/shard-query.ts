@@ -5,6 +5,7 @@ import type { Knex } from "knex";
 import { hasColumns } from "../knex/knex-internals.js";
 import { RouterError } from "../router-errors.js";
 import { helper, type PlannedAggregate } from "./aggregates.js";
+import { keyHelper } from "./copy-filter.js";
 import { havingWeight } from "./having.js";
 import type { QueryShape } from "./query-shape.js";
 import { collationHelper } from "./result-columns.js";
@@ -96,7 +97,8 @@ export interface RowShardQuery {
  * term's value is read from the caller's own column when the select list names it once;
  * otherwise it is selected again under a helper name. When a term is an alias of an
  * expression, or the query groups its own rows (on the shard key), the query becomes a derived
- * table ordered from outside; MariaDB merges a plain one back into the outer query.
+ * table ordered from outside; MariaDB merges a plain one back into the outer query. `keys` are
+ * selected as `__shardkit_k<i>` (a shard holding copies of a moving range's rows).
  */
 export function rowShardSql(
   knex: Knex,
@@ -105,8 +107,13 @@ export function rowShardSql(
   orderBy: readonly PlannedOrder[],
   perShardLimit: number | undefined,
   needs?: readonly TermNeeds[],
+  keys: readonly string[] = [],
 ): RowShardQuery {
   const qb = caller.clone();
+  if (keys.length > 0) {
+    if (!hasColumns(qb)) qb.select("*");
+    selectKeys(knex, qb, keys);
+  }
   let out = qb;
   const columns: TermColumns[] = [];
   if (orderBy.length > 0) {
@@ -169,6 +176,16 @@ function ownColumn(shape: QueryShape, expr: string): string | undefined {
   return same.length === 1 ? name : undefined;
 }
 
+/** Selects each of `keys` as `__shardkit_k<i>`. */
+function selectKeys(knex: Knex, qb: Knex.QueryBuilder, keys: readonly string[]): void {
+  qb.select(
+    knex.raw(
+      keys.map(() => "?? AS ??").join(", "),
+      keys.flatMap((k, i) => [k, keyHelper(i)]),
+    ),
+  );
+}
+
 /** A SQL fragment for a group term: an identifier (bound as `??`) or the caller's expression. */
 function groupSql(g: GroupColumn): { text: string; bindings: Knex.RawBinding[] } {
   return g.raw ? { text: `(${g.expr})`, bindings: [] } : { text: "??", bindings: [g.expr] };
@@ -207,14 +224,22 @@ function groupByAll(knex: Knex, qb: Knex.QueryBuilder, groups: readonly GroupCol
  * The SQL of an aggregate scatter on one shard: per group, the group values and weights and
  * the partial aggregates (AVG as SUM, COUNT, and AVG itself for its result type); then one
  * query per countDistinct that is not on the shard key, listing each group's distinct values.
+ * `keys` are selected as `__shardkit_k<i>` and grouped by too, so a shard holding copies of a
+ * moving range's rows answers partial aggregates per key, which the router filters.
  */
 export function aggregateShardSql(
   knex: Knex,
   qb: Knex.QueryBuilder,
   plan: AggregatePlan,
   aggregates: readonly PlannedAggregate[],
+  keys: readonly string[] = [],
 ): { main: ShardSql; distinct: Map<number, ShardSql> } {
   const base = qb.clone().clearSelect().clearOrder();
+  const byKeys = (q: Knex.QueryBuilder) => {
+    if (keys.length === 0) return;
+    selectKeys(knex, q, keys);
+    for (const k of keys) q.groupBy(k);
+  };
   const distinct = new Map<number, ShardSql>();
   aggregates.forEach((a, j) => {
     if (a.fn !== "countDistinct" || a.perShardDistinct) return;
@@ -232,6 +257,7 @@ export function aggregateShardSql(
     );
     groupByAll(knex, d, plan.groups);
     d.groupBy(a.column as string);
+    byKeys(d);
     distinct.set(j, native(d));
   });
 
@@ -302,6 +328,7 @@ export function aggregateShardSql(
     });
   }
   groupByAll(knex, main, plan.groups);
+  byKeys(main);
   return { main: native(main), distinct };
 }
 

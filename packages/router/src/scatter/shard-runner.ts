@@ -5,6 +5,7 @@ import type { Knex } from "knex";
 import { ScatterError, type ShardFailure } from "../router-errors.js";
 import { scatterFailure } from "../shard-errors.js";
 import type { ShardConnections } from "../shard-pools.js";
+import type { ShardCopies } from "./copy-filter.js";
 import type { QueryShape } from "./query-shape.js";
 import { type ShardAnswer, textCollations } from "./result-columns.js";
 import {
@@ -24,6 +25,8 @@ export interface BuiltQuery {
   readonly knex: Knex;
   readonly qb: Knex.QueryBuilder;
   readonly shape: QueryShape;
+  /** Set on a shard holding copies of a moving range's rows: how its query drops them. */
+  readonly copies?: ShardCopies;
 }
 
 /** A shard's open stream of rows. */
@@ -109,6 +112,21 @@ export class ShardRunner {
         }
       }
     });
+  }
+
+  /**
+   * Runs one shard's SQL again (a shard that dropped copies needs more rows); undefined when it
+   * failed and partial answers are allowed, the failure then being recorded.
+   */
+  async readAgain(b: BuiltQuery, sql: ShardSql): Promise<ShardAnswer | undefined> {
+    try {
+      const result = await readAll(b.connections.scatterReader, sql);
+      return { shard: b.shard, rows: result.rows, fields: result.fields };
+    } catch (error) {
+      this.failed.push({ shard: b.shard, error: scatterFailure(error, b.shard) });
+      if (!this.allowPartial) throw new ScatterError(this.failed);
+      return undefined;
+    }
   }
 
   /**
