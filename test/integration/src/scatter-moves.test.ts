@@ -6,6 +6,7 @@ import { canonicalKeyBytes, type KeyRange } from "@shardkit/directory";
 import { type Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectExactAnswers } from "./fixtures/exact-answers.js";
 import {
   bumpVersion,
   copyRows,
@@ -127,153 +128,6 @@ async function follow(): Promise<void> {
   await router.refresh();
 }
 
-/** Each scatter shape's answer equals the reference database's. */
-async function expectExactAnswers(): Promise<void> {
-  const all = await router.scatter<Row>({ query: (k) => k("customer") });
-  expect(all.rows.sort(byId("customer_id"))).toStrictEqual(
-    await reference("customer").orderBy("customer_id"),
-  );
-
-  // ORDER BY with LIMIT, merged from buffered pages (a copy-holding shard reads more).
-  const latest = [{ column: "rental_date", order: "desc" as const }, { column: "rental_id" }];
-  for (const [limit, offset] of [
-    [40, 0],
-    [10, 30],
-    [1, 0],
-  ] as const) {
-    const { rows } = await router.scatter({
-      query: (k) => k("rental"),
-      orderBy: latest,
-      limit,
-      offset,
-    });
-    expect(rows).toStrictEqual(
-      await reference("rental")
-        .orderBy([{ column: "rental_date", order: "desc" }, "rental_id"])
-        .limit(limit)
-        .offset(offset),
-    );
-  }
-  // A copy-holding shard whose first rows are all copies (stale ones may sort anywhere).
-  const { rows: byName } = await router.scatter({
-    query: (k) => k("customer"),
-    orderBy: [{ column: "last_name" }, { column: "customer_id" }],
-    limit: 20,
-  });
-  expect(byName).toStrictEqual(
-    await reference("customer").orderBy(["last_name", "customer_id"]).limit(20),
-  );
-  // ORDER BY streamed: without LIMIT, and past the buffered bound.
-  for (const page of [{}, { limit: 20_000, offset: 5 }]) {
-    const { rows } = await router.scatter({
-      query: (k) => k("payment").select("payment_id", "customer_id", "amount"),
-      orderBy: [{ column: "amount" }, { column: "payment_id" }],
-      ...page,
-    });
-    const q = reference("payment")
-      .select("payment_id", "customer_id", "amount")
-      .orderBy(["amount", "payment_id"]);
-    expect(rows).toStrictEqual(await ("limit" in page ? q.limit(page.limit).offset(5) : q));
-  }
-  // Without ORDER BY, a LIMIT just under the total: any copy that slipped through is a duplicate.
-  const total = Number((await reference("rental").count({ n: "*" }))[0]?.n);
-  const some = await router.scatter<Row>({
-    query: (k) => k("rental"),
-    limit: total - 5,
-    offset: 3,
-  });
-  const ids = some.rows.map((r) => r.rental_id);
-  expect(ids).toHaveLength(total - 5);
-  expect(new Set(ids).size).toBe(total - 5);
-  expect(some.rows.every((r) => Object.keys(r).every((c) => !c.startsWith("__shardkit")))).toBe(
-    true,
-  );
-
-  // Aggregates per group, every function, and countDistinct on and off the shard key.
-  const { rows: perStaff } = await router.scatter({
-    query: (k) => k("payment"),
-    groupBy: ["staff_id"],
-    aggregates: {
-      n: { fn: "count" },
-      total: { fn: "sum", column: "amount" },
-      mean: { fn: "avg", column: "amount" },
-      first: { fn: "min", column: "payment_date" },
-      last: { fn: "max", column: "payment_date" },
-      customers: { fn: "countDistinct", column: "customer_id" },
-      rentals: { fn: "countDistinct", column: "rental_id" },
-    },
-    orderBy: [{ column: "staff_id" }],
-  });
-  expect(perStaff).toStrictEqual(
-    await reference("payment")
-      .select(
-        reference.raw(
-          "staff_id, COUNT(*) AS n, SUM(amount) AS total, AVG(amount) AS mean, MIN(payment_date) AS first, MAX(payment_date) AS last, COUNT(DISTINCT customer_id) AS customers, COUNT(DISTINCT rental_id) AS rentals",
-        ),
-      )
-      .groupBy("staff_id")
-      .orderBy("staff_id"),
-  );
-  // One group over everything, with HAVING.
-  const { rows: overall } = await router.scatter({
-    query: (k) => k("customer"),
-    aggregates: {
-      n: { fn: "count" },
-      active: { fn: "sum", column: "active" },
-      first: { fn: "min", column: "last_name" },
-    },
-    having: [{ column: "n", op: ">", value: 0 }],
-  });
-  expect(overall).toStrictEqual(
-    await reference("customer").select(
-      reference.raw("COUNT(*) AS n, SUM(active) AS active, MIN(last_name) AS first"),
-    ),
-  );
-  // A join on the shard key, grouped by a column of the joined table.
-  const { rows: perStore } = await router.scatter({
-    query: (k) => k("rental").join("customer", "customer.customer_id", "rental.customer_id"),
-    groupBy: ["customer.store_id as store"],
-    aggregates: {
-      n: { fn: "count" },
-      customers: { fn: "countDistinct", column: "rental.customer_id" },
-    },
-    orderBy: [{ column: "store" }],
-  });
-  expect(perStore).toStrictEqual(
-    await reference("rental")
-      .join("customer", "customer.customer_id", "rental.customer_id")
-      .select(
-        reference.raw(
-          "customer.store_id AS store, COUNT(*) AS n, COUNT(DISTINCT rental.customer_id) AS customers",
-        ),
-      )
-      .groupBy("customer.store_id")
-      .orderBy("store"),
-  );
-  // A join of two sharded tables on another column: each table's key is checked.
-  const paid = (k: Knex) =>
-    k("payment")
-      .join("rental", "rental.rental_id", "payment.rental_id")
-      .select("payment.payment_id", "rental.rental_id", "rental.customer_id", "payment.amount");
-  const { rows: joined } = await router.scatter<Row>({
-    query: paid,
-    orderBy: [{ column: "payment.payment_id" }],
-  });
-  expect(joined).toStrictEqual(await paid(reference).orderBy("payment.payment_id"));
-  // A query that groups its own rows on the shard key.
-  const { rows: perCustomer } = await router.scatter({
-    query: (k) => k("rental").select("customer_id").count({ n: "*" }).groupBy("customer_id"),
-    orderBy: [{ column: "customer_id" }],
-  });
-  expect(perCustomer).toStrictEqual(
-    await reference("rental")
-      .select("customer_id")
-      .count({ n: "*" })
-      .groupBy("customer_id")
-      .orderBy("customer_id"),
-  );
-}
-
 describe("a range move", () => {
   it("before the switch, drops the target's copies of the range, keeping a key pinned to the target", async () => {
     const range = rangeOf("s1");
@@ -299,15 +153,15 @@ describe("a range move", () => {
     try {
       await recordMove(world.directory, move);
       await follow();
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
       // A failed move whose range the source still owns: the target's rows are still copies.
       await setMoveState(world.directory, move.id, "failed");
       await follow();
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
     } finally {
       await endMove(move);
     }
-    await expectExactAnswers();
+    await expectExactAnswers(router, reference);
   });
 
   it("after the switch, drops the source's stale copies until cleanup, however the owner changed them", async () => {
@@ -348,12 +202,12 @@ describe("a range move", () => {
       const own = onSource.find((r) => ownerOf(r) === "s2")?.customer_id as number;
       for (const db of [source, reference])
         await db("customer").where({ customer_id: own }).update({ last_name: "Aaronson" });
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
       // Cleanup removes the stale copies; the move ends.
       await deleteAll("s2", copiesOf(range, "s2"));
       await setMoveState(world.directory, move.id, "done");
       await follow();
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
     } finally {
       await endMove(move);
     }
@@ -382,15 +236,15 @@ describe("a key move", () => {
     await recordMove(world.directory, move);
     try {
       await follow();
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
       await switchMove(world.directory, move);
       await follow();
       expect(router.locate(id, { table: "customer" }).shard).toBe("s1");
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
       await deleteAll("s3", ofKey);
       await setMoveState(world.directory, move.id, "done");
       await follow();
-      await expectExactAnswers();
+      await expectExactAnswers(router, reference);
     } finally {
       await endMove(move);
     }
