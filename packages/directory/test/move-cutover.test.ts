@@ -130,7 +130,7 @@ describe("freeze", () => {
     const { store, shards } = await twoShards();
     const a = shards.a ?? "";
     await copiedMove(store);
-    const [key] = keysIn("80-c0");
+    const [key = 0] = keysIn("80-c0");
     const { version } = await store.freezeRange("m-1", OWNER);
     // Backing off with the source frozen would leave writes refused.
     await refused(store, () => store.updateMove("m-1", OWNER, { state: "copied" }), "MOVE_STATE");

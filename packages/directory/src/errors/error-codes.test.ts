@@ -34,6 +34,10 @@ describe("error codes", () => {
     ["MYSQL_UNAVAILABLE", "unavailable", true],
     ["MYSQL_ERROR", "query", false],
     ["COVERAGE_BROKEN", "internal", false],
+    ["UNKNOWN_MOVE", "not_found", false],
+    ["MOVE_LEASED", "conflict", false],
+    ["MOVE_STATE", "conflict", false],
+    ["SHARD_BUSY", "conflict", false],
   ])("%s is %s, retryable: %s", (code, category, retryable) => {
     expect(isErrorCode(code)).toBe(true);
     expect(errorCategory(code)).toBe(category);
