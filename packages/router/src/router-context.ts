@@ -1,6 +1,7 @@
 import type { DirectoryClient, DirectoryMap } from "@shardkit/directory";
 import type { ColumnKeyOf, KeyTarget } from "./destination.js";
 import type { ShardConnections } from "./shard-pools.js";
+import type { RoutingWatch } from "./write/routing-watch.js";
 
 /** What the router's parts (writes, scatter, ids) need from the router that owns them. */
 export interface RouterContext {
@@ -21,6 +22,8 @@ export interface RouterContext {
   locate(key: unknown, table?: string): KeyTarget;
   /** Re-reads the directory and, when it moved, the key columns; resolves once `map` is the newest. */
   refresh(): Promise<boolean>;
+  /** Paced refreshes for writes the fence refused, and their wake-up when routing moves. */
+  readonly routing: RoutingWatch;
   /** Throws ROUTER_CLOSED once the router is closed. */
   assertOpen(): void;
 }

@@ -36,6 +36,7 @@ import { FencedInserts } from "./write/fenced-insert.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
 import { runFencedTransaction } from "./write/fenced-transaction.js";
 import { retryFenced } from "./write/retry-fenced.js";
+import { RoutingWatch } from "./write/routing-watch.js";
 
 /** Re-read the key columns at most this often while some shard did not answer. */
 const KEY_COLUMNS_RETRY_MS = 1000;
@@ -53,6 +54,7 @@ export class Router {
   readonly #unsubscribe: () => void;
   readonly #keySource: KeyColumnSource;
   readonly #columnKeyOf: ColumnKeyOf;
+  readonly #routing: RoutingWatch;
   /** The key columns of the directory version keys are routed by (its `map`). */
   #keys: KeyColumns;
   /** The latest read of key columns; the one whose result becomes `#keys`. */
@@ -80,6 +82,7 @@ export class Router {
       return current.columnKey(table, key);
     };
     const router = this;
+    this.#routing = new RoutingWatch(() => this.#refresh());
     this.#ctx = {
       directory: client,
       get map() {
@@ -90,6 +93,7 @@ export class Router {
       connections: (shard) => this.#connections(shard),
       locate: (key, table) => locateKey(this.#keys.map, key, table, this.#columnKeyOf),
       refresh: () => this.#refresh(),
+      routing: this.#routing,
       assertOpen: () => this.#assertOpen(),
     };
     this.#ids = new IdSequences(client, options.idBlockSize ?? 1000);
@@ -305,7 +309,7 @@ export class Router {
    */
   #follow(map: DirectoryMap): void {
     const known = this.#keys.rebind(map);
-    if (known) this.#keys = known;
+    if (known) this.#route(known);
     void this.#readKeyColumns(map);
   }
 
@@ -314,10 +318,17 @@ export class Router {
     this.#readStartedAt = Date.now();
     const reading = KeyColumns.read(map, this.#keySource).then((keys) => {
       // Only the latest read decides: an older one finishing late must not win.
-      if (this.#reading === reading && !this.#closed) this.#keys = keys;
+      if (this.#reading === reading && !this.#closed) this.#route(keys);
     });
     this.#reading = reading;
     return reading;
+  }
+
+  /** Routes keys by `keys` from now on; writes waiting for a new version wake when it is one. */
+  #route(keys: KeyColumns): void {
+    const moved = keys.map !== this.#keys.map;
+    this.#keys = keys;
+    if (moved) this.#routing.moved();
   }
 
   /** Reads the key columns again in the background, at most once a second, while a shard did not answer. */

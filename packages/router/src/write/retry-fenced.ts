@@ -6,10 +6,17 @@ import type { WriteOptions } from "../router-options.js";
 import { wrapShardError } from "../shard-errors.js";
 import { fencedError, isFenceError } from "./fence-params.js";
 
+/** The first wait after a refused write that found no new owner, in ms. */
+const FIRST_WAIT_MS = 2;
+/** The longest wait between two attempts: a cutover's pause is meant to stay under 100 ms. */
+const MAX_WAIT_MS = 10;
+
 /**
  * Locates the keys, runs `attempt` on their one shard, and on a fence refusal refreshes the
- * directory and retries (backoff 10 to 200 ms) until the deadline, then fails with
- * DEADLINE_EXCEEDED whose cause is the FENCED refusal. Keys on two shards are CROSS_SHARD.
+ * directory (one refresh shared by every refused write) and retries at once on a new owner, or
+ * after a short wait (2 ms growing to 10 ms, cut short when routing moves) until the deadline;
+ * then fails with DEADLINE_EXCEEDED whose cause is the FENCED refusal. Keys on two shards are
+ * CROSS_SHARD.
  */
 export async function retryFenced<T>(
   ctx: RouterContext,
@@ -20,8 +27,9 @@ export async function retryFenced<T>(
   ctx.assertOpen();
   const deadlineMs = options.deadlineMs ?? ctx.writeDeadlineMs;
   const deadline = Date.now() + deadlineMs;
-  let delay = 10;
+  let wait = FIRST_WAIT_MS;
   for (let tries = 1; ; tries++) {
+    const map = ctx.map;
     const targets = keys.map((k) => ctx.locate(k, options.table));
     const first = targets[0] as KeyTarget;
     const other = targets.find((t) => t.shard !== first.shard);
@@ -36,7 +44,7 @@ export async function retryFenced<T>(
       return await attempt(targets);
     } catch (error) {
       if (!isFenceError(error)) throw wrapShardError(error, first.shard, first.range);
-      if (Date.now() + delay > deadline) {
+      if (Date.now() >= deadline) {
         throw new RouterError(
           "DEADLINE_EXCEEDED",
           `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) and no new owner was found within ${deadlineMs} ms; check shardkit ranges and shardkit doctor`,
@@ -46,14 +54,13 @@ export async function retryFenced<T>(
           },
         );
       }
-      // Routing moves to the new version only once its key columns are read: wait for that.
-      await ctx.refresh().catch(() => undefined);
-      await sleep(delay);
-      delay = Math.min(delay * 2, 200);
+      // Routing moves to the new version only once its key columns are read: the refresh
+      // resolves after that, and a write that sees a new version retries without waiting.
+      if (ctx.map === map) await ctx.routing.refreshSoon();
+      if (ctx.map === map) {
+        await ctx.routing.wait(Math.min(wait, deadline - Date.now()));
+        wait = Math.min(Math.ceil(wait * 1.5), MAX_WAIT_MS);
+      }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
