@@ -1,18 +1,19 @@
 // Scatters while a move has copies of a range's (or a key's) rows on a second shard: on the
 // target before the switch, on the source after it until cleanup. Every answer equals the same
 // SQL on the reference database, which holds each row once, and a query whose copies the router
-// cannot drop is refused, naming the move. The moves are set up by SQL (move-simulation.ts).
+// cannot drop is refused, naming the move. The rows are copied by SQL and the moves taken
+// through their states with the directory's admin API (move-simulation.ts).
 import { canonicalKeyBytes, type KeyRange } from "@shardkit/directory";
 import { type Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectExactAnswers } from "./fixtures/exact-answers.js";
 import {
-  bumpVersion,
   copyRows,
-  recordMove,
+  endMove,
+  failMove,
   type SimulatedMove,
-  setMoveState,
+  startMove,
   switchMove,
 } from "./fixtures/move-simulation.js";
 import {
@@ -98,22 +99,15 @@ const inMove = (move: SimulatedMove) => (row: Row) =>
 
 /**
  * Ends `move` whatever state a test left it in: the copies it left on its source or target
- * (rows of the move that shard does not own) are deleted, the move ends unless it did, and the
- * fences are brought back in step with the directory.
+ * (rows of the move that shard does not own) are deleted, and the move ends unless it did.
  */
-async function endMove(move: SimulatedMove): Promise<void> {
+async function finish(move: SimulatedMove): Promise<void> {
   await follow();
   for (const shard of [move.source, move.target]) {
     await deleteAll(shard, (row) => inMove(move)(row) && ownerOf(row) !== shard);
   }
-  await world
-    .directory("shardkit_moves")
-    .where({ id: move.id })
-    .whereNotIn("state", ["done", "aborted"])
-    .update({ state: "aborted" });
-  await bumpVersion(world.directory);
+  await endMove(world.store, move.id);
   await follow();
-  await world.store.doctor();
 }
 
 /** Rows of `table` summed over every shard's database: more than the reference while copies exist. */
@@ -137,7 +131,6 @@ describe("a range move", () => {
       range,
       source: "s1",
       target: "s2",
-      state: "copying",
     };
     // A key of the range pinned to the target: its rows live there and are not the move's.
     const pinned = (
@@ -151,15 +144,15 @@ describe("a range move", () => {
     expect(copied).toBeGreaterThan(50);
     expect(await rowsOnShards("customer")).toBeGreaterThan(150);
     try {
-      await recordMove(world.directory, move);
+      await startMove(world.store, move, "copying");
       await follow();
       await expectExactAnswers(router, reference);
       // A failed move whose range the source still owns: the target's rows are still copies.
-      await setMoveState(world.directory, move.id, "failed");
+      await failMove(world.store, move.id);
       await follow();
       await expectExactAnswers(router, reference);
     } finally {
-      await endMove(move);
+      await finish(move);
     }
     await expectExactAnswers(router, reference);
   });
@@ -172,12 +165,11 @@ describe("a range move", () => {
       range,
       source: "s2",
       target: "s3",
-      state: "cutting_over",
     };
     await copyAll("s2", "s3", movedBy(range));
-    await recordMove(world.directory, move);
     try {
-      await switchMove(world.directory, move);
+      await startMove(world.store, move, "copied");
+      await switchMove(world.store, move.id);
       await follow();
       expect(router.directory.map.ownerOf(range.start).shard).toBe("s3");
       // The new owner takes writes the source never sees: an update and a delete.
@@ -204,12 +196,10 @@ describe("a range move", () => {
         await db("customer").where({ customer_id: own }).update({ last_name: "Aaronson" });
       await expectExactAnswers(router, reference);
       // Cleanup removes the stale copies; the move ends.
-      await deleteAll("s2", copiesOf(range, "s2"));
-      await setMoveState(world.directory, move.id, "done");
-      await follow();
+      await finish(move);
       await expectExactAnswers(router, reference);
     } finally {
-      await endMove(move);
+      await finish(move);
     }
   });
 });
@@ -230,23 +220,20 @@ describe("a key move", () => {
       keyBytes: canonicalKeyBytes(id),
       source: "s3",
       target: "s1",
-      state: "copied",
     };
     expect(await copyAll("s3", "s1", ofKey)).toBeGreaterThan(1);
-    await recordMove(world.directory, move);
     try {
+      await startMove(world.store, move, "copied");
       await follow();
       await expectExactAnswers(router, reference);
-      await switchMove(world.directory, move);
+      await switchMove(world.store, move.id);
       await follow();
       expect(router.locate(id, { table: "customer" }).shard).toBe("s1");
       await expectExactAnswers(router, reference);
-      await deleteAll("s3", ofKey);
-      await setMoveState(world.directory, move.id, "done");
-      await follow();
+      await finish(move);
       await expectExactAnswers(router, reference);
     } finally {
-      await endMove(move);
+      await finish(move);
     }
   });
 });
@@ -260,15 +247,14 @@ describe("queries the router cannot filter", () => {
       range,
       source: "s3",
       target: "s1",
-      state: "copying",
     };
     await copyAll("s3", "s1", movedBy(range));
-    await recordMove(world.directory, move);
     const withRentals = (k: Knex) =>
       k("customer").whereIn("customer_id", k("rental").select("customer_id"));
     const rawJoin = (k: Knex) =>
       k("customer").join(k.raw("rental ON rental.customer_id = customer.customer_id"));
     try {
+      await startMove(world.store, move, "copying");
       await follow();
       for (const [query, table] of [
         [withRentals, "rental"],
@@ -287,7 +273,7 @@ describe("queries the router cannot filter", () => {
       const { rows } = await router.scatter({ query: (k) => k("film").where("film_id", 1) });
       expect(rows).toHaveLength(3);
     } finally {
-      await endMove(move);
+      await finish(move);
     }
     const { rows } = await router.scatter<Row>({ query: withRentals });
     expect(rows.sort(byId("customer_id"))).toStrictEqual(
