@@ -41,6 +41,8 @@ export interface TableCopyOptions {
   /** Source rows read per chunk. */
   readonly chunkSize: number;
   readonly signal?: AbortSignal;
+  /** Waits before each chunk while the servers are too busy (replica lag). */
+  readonly throttle?: () => Promise<void>;
   readonly onProgress?: (progress: CopyProgress) => void;
 }
 
@@ -65,6 +67,7 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
   const rowsAtStart = state.rowsCopied;
   while (!state.copied) {
     o.signal?.throwIfAborted();
+    await o.throttle?.();
     let rows: Awaited<ReturnType<typeof readChunk>>;
     let at: BinlogPosition;
     try {

@@ -164,7 +164,11 @@ export class MoveSession {
   }
 
   /** Copies every table not copied yet, in name order. */
-  async copy(onProgress?: (p: CopyProgress) => void, signal?: AbortSignal): Promise<void> {
+  async copy(
+    onProgress?: (p: CopyProgress) => void,
+    signal?: AbortSignal,
+    throttle?: () => Promise<void>,
+  ): Promise<void> {
     await this.startStream();
     for (const table of [...this.schemas.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       await copyTable(
@@ -172,7 +176,7 @@ export class MoveSession {
           moveId: this.options.moveId,
           shard: this.options.source.name,
           source: this.source,
-          sourceHelper: () => this.#sourceHelper(),
+          sourceHelper: () => this.sourceHelper(),
           target: this.target,
           flavour: this.flavour,
           selector: this.options.selector,
@@ -181,6 +185,7 @@ export class MoveSession {
           progress: this.progress,
           chunkSize: this.options.chunkSize ?? 1000,
           ...(signal ? { signal } : {}),
+          ...(throttle ? { throttle } : {}),
           ...(onProgress ? { onProgress } : {}),
         },
         table,
@@ -209,7 +214,8 @@ export class MoveSession {
     return this.markers.lagMs();
   }
 
-  async #sourceHelper(): Promise<ShardConnection> {
+  /** A third source session, opened on first use (MySQL locks a table there while a snapshot starts). */
+  async sourceHelper(): Promise<ShardConnection> {
     this.#helper ??= await openShardConnection(
       this.options.source,
       this.options.login(this.options.source),
