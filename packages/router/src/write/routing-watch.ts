@@ -47,9 +47,9 @@ export class RoutingWatch {
   }
 
   async #run(): Promise<void> {
-    const early = this.#lastStart + REFRESH_GAP_MS - Date.now();
-    if (early > 0) await new Promise((r) => setTimeout(r, early));
-    this.#lastStart = Date.now();
+    const early = this.#lastStart + REFRESH_GAP_MS - performance.now();
+    if (early > 0) await new Promise((r) => setTimeout(r, Math.ceil(early)));
+    this.#lastStart = performance.now();
     await this.#refresh().catch(() => undefined);
   }
 }
