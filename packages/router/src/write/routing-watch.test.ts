@@ -13,9 +13,8 @@ describe("RoutingWatch", () => {
     for (let i = 0; i < 5; i++) await watch.refreshSoon();
     expect(starts).toHaveLength(6);
     for (let i = 1; i < starts.length; i++) {
-      // Timers may fire a fraction of a millisecond early.
       expect((starts[i] as number) - (starts[i - 1] as number)).toBeGreaterThanOrEqual(
-        REFRESH_GAP_MS - 0.5,
+        REFRESH_GAP_MS,
       );
     }
   });

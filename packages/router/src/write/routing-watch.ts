@@ -47,9 +47,14 @@ export class RoutingWatch {
   }
 
   async #run(): Promise<void> {
-    const early = this.#lastStart + REFRESH_GAP_MS - performance.now();
-    if (early > 0) await new Promise((r) => setTimeout(r, Math.ceil(early)));
+    // A timer may fire a little early by the monotonic clock: wait until the gap has passed.
+    for (let early = this.#gapLeft(); early > 0; early = this.#gapLeft())
+      await new Promise((r) => setTimeout(r, Math.ceil(early)));
     this.#lastStart = performance.now();
     await this.#refresh().catch(() => undefined);
+  }
+
+  #gapLeft(): number {
+    return this.#lastStart + REFRESH_GAP_MS - performance.now();
   }
 }
