@@ -216,6 +216,20 @@ async function recordFailure(
   try {
     const move = await admin.getMove(id);
     if (move.state === "done" || move.state === "aborted") return failure;
+    const code = (failure as { code?: string }).code ?? "INTERNAL";
+    if (code === "CUTOVER_TIMEOUT" && (move.state === "copied" || move.state === "verified")) {
+      // The cutover backed off: the move rests where it was, source serving, ready to try again.
+      await admin.updateMove(
+        id,
+        owner,
+        { error: messageOf(failure) },
+        {
+          message: messageOf(failure),
+          details: { code },
+        },
+      );
+      return failure;
+    }
     let failedIn = standing(move);
     if (move.switchedVersion !== null && ORDER.indexOf(failedIn) < ORDER.indexOf("switched"))
       failedIn = "switched";
@@ -225,7 +239,7 @@ async function recordFailure(
       { state: "failed", failedIn, error: messageOf(failure) },
       {
         message: `failed in ${failedIn}: ${messageOf(failure)}`,
-        details: { code: (failure as { code?: string }).code ?? "INTERNAL" },
+        details: { code },
       },
     );
   } catch {
