@@ -41,7 +41,7 @@ async function busyWorld(seed: number): Promise<{ world: MoveWorld; workload: Fe
 
 function idOf(events: readonly MoveEvent[]): string {
   const started = events.find((e) => e.type === "started");
-  if (!started || started.type !== "started") throw new Error("no started event");
+  if (started?.type !== "started") throw new Error("no started event");
   return started.moveId;
 }
 
