@@ -20,6 +20,20 @@ export class UsageError extends ShardkitError {
   }
 }
 
+/**
+ * A command stopped by Ctrl-C (SIGINT) after it stopped its work cleanly; exits 130
+ * (128 + SIGINT), as shells expect. The message says how to continue.
+ */
+export class InterruptedError extends ShardkitError {
+  constructor(message: string, options?: ShardkitErrorOptions) {
+    super("MOVE_CANCELLED", message, options);
+    this.name = "InterruptedError";
+  }
+}
+
+/** The exit status of a command stopped by Ctrl-C: 128 + SIGINT. */
+export const INTERRUPTED_EXIT_STATUS = 130;
+
 /** The exit status for each error category; 0 is success. */
 export const EXIT_STATUS: Readonly<Record<ErrorCategory, number>> = Object.freeze({
   internal: 1,
@@ -37,8 +51,9 @@ export function errorCodeOf(error: unknown): ErrorCode {
   return "INTERNAL";
 }
 
-/** The exit status for an error, from its code's category (an unknown error is internal: 1). */
+/** The exit status for an error, from its code's category (an unknown error is internal: 1; Ctrl-C: 130). */
 export function exitStatusFor(error: unknown): number {
+  if (error instanceof InterruptedError) return INTERRUPTED_EXIT_STATUS;
   return EXIT_STATUS[errorCategory(errorCodeOf(error))];
 }
 

@@ -4,6 +4,17 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /**
+   * Where progress bars are drawn: stderr when stdout and stderr are both terminals. Without one
+   * (a pipe, a file, a test) a long command prints its progress as JSON lines on stdout.
+   */
+  readonly terminal?: ProgressTerminal;
+}
+
+/** A terminal stream progress bars can draw on (the subset of a tty WriteStream they use). */
+export interface ProgressTerminal extends NodeJS.WritableStream {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
 }
 
 let closedStreams: Set<NodeJS.WriteStream> | undefined;
@@ -33,5 +44,6 @@ export function processIo(): CliIo {
     stderr: writer(process.stderr),
     env: process.env,
     cwd: process.cwd(),
+    ...(process.stdout.isTTY && process.stderr.isTTY ? { terminal: process.stderr } : {}),
   };
 }

@@ -7,6 +7,7 @@ import {
 import { UsageError } from "./cli-errors.js";
 import type { CliIo } from "./cli-io.js";
 import { loadConfig, type ShardkitConfig } from "./config.js";
+import { toJson } from "./output.js";
 
 /** The options every command accepts (`shardkit --help`). */
 export interface GlobalOptions {
@@ -29,10 +30,17 @@ export interface CommandContext {
   readonly json: boolean;
   /** A note for people on stderr; stdout stays for the result. */
   note(message: string): void;
+  /**
+   * Streams one JSON line on stdout (a long command's progress). Once a command streamed, its
+   * result and any failure print as one JSON line too, so stdout stays one JSON value per line.
+   */
+  line(value: Readonly<Record<string, unknown>>): void;
 }
 
 /** A context and the means to close whatever it opened. */
 export interface OpenedContext extends CommandContext {
+  /** Whether the command streamed JSON lines with {@link CommandContext.line}. */
+  readonly streamed: boolean;
   close(): Promise<void>;
 }
 
@@ -41,6 +49,7 @@ export function openContext(options: GlobalOptions, io: CliIo): OpenedContext {
   const config = loadConfig(options.config, io.cwd);
   const credentials = credentialResolver(config.credentials, io.env);
   let store: MysqlDirectoryStore | undefined;
+  let streamed = false;
   const open = (): MysqlDirectoryStore => {
     if (store) return store;
     // An empty SHARDKIT_DIRECTORY counts as unset.
@@ -66,6 +75,13 @@ export function openContext(options: GlobalOptions, io: CliIo): OpenedContext {
     io,
     json: options.json === true,
     note: (message) => io.stderr(`note: ${message}\n`),
+    line: (value) => {
+      streamed = true;
+      io.stdout(toJson(value, true));
+    },
+    get streamed() {
+      return streamed;
+    },
     close: async () => {
       await store?.close();
     },

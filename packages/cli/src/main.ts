@@ -17,6 +17,7 @@ const QUIET_EXITS = new Set(["commander.helpDisplayed", "commander.help", "comma
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let result: CommandResult | undefined;
+  let streamed = false;
   const action: ActionFactory =
     (handler) =>
     async (...args) => {
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         const run = handler as (c: CommandContext, ...rest: unknown[]) => Promise<CommandResult>;
         result = await run(ctx, ...args.slice(0, -1));
       } finally {
+        streamed = ctx.streamed;
         await ctx.close();
       }
     };
@@ -39,16 +41,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       if (QUIET_EXITS.has(error.code)) return 0;
       return fail(io, json, usageOf(error, program, argv));
     }
-    return fail(io, json, error);
+    return fail(io, json, error, streamed);
   }
   if (result === undefined) return 0;
-  if (result.failure && json) return fail(io, json, result.failure);
-  io.stdout(renderResult(result, json));
+  if (result.failure && json) return fail(io, json, result.failure, streamed);
+  // A command that streamed JSON lines ends with its result as one more line.
+  const oneLine = streamed || (result.kind === "report" && result.line === true);
+  io.stdout(renderResult(result, json || oneLine, oneLine));
   return result.failure ? fail(io, false, result.failure) : 0;
 }
 
-function fail(io: CliIo, json: boolean, error: unknown): number {
-  const printed = renderError(error, json);
+function fail(io: CliIo, json: boolean, error: unknown, oneLine = false): number {
+  const printed = renderError(error, json, oneLine);
   if (printed.stdout) io.stdout(printed.stdout);
   io.stderr(printed.stderr);
   return exitStatusFor(error);

@@ -22,17 +22,22 @@ export interface ReportResult extends ResultBase {
   readonly kind: "report";
   readonly text: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** Print `data` as one JSON line, with or without `--json`: the last line of a stream of JSON lines. */
+  readonly line?: boolean;
 }
 
 /** One of the results a command can return. */
 export type CommandResult = TableResult | ReportResult;
 
-/** The text for stdout: the table or sentence, or one JSON document with `json`. */
-export function renderResult(result: CommandResult, json: boolean): string {
+/**
+ * The text for stdout: the table or sentence, or one JSON document with `json`. With `oneLine`
+ * (after a command streamed JSON lines) the document is printed on a single line.
+ */
+export function renderResult(result: CommandResult, json: boolean, oneLine = false): string {
   if (result.kind === "report") {
-    return json ? toJson(result.data) : result.text ? `${result.text}\n` : "";
+    return json ? toJson(result.data, oneLine) : result.text ? `${result.text}\n` : "";
   }
-  if (json) return toJson(result.rows);
+  if (json) return toJson(result.rows, oneLine);
   if (result.rows.length === 0) return result.empty ? `${result.empty}\n` : "";
   return formatTable(
     result.columns.map((c) => c.toUpperCase()),
@@ -40,11 +45,18 @@ export function renderResult(result: CommandResult, json: boolean): string {
   );
 }
 
-/** What a failure prints: always one line on stderr, and with `json` one document on stdout. */
-export function renderError(error: unknown, json: boolean): { stdout: string; stderr: string } {
+/**
+ * What a failure prints: always one line on stderr, and with `json` one document on stdout
+ * (on a single line with `oneLine`, after a command streamed JSON lines).
+ */
+export function renderError(
+  error: unknown,
+  json: boolean,
+  oneLine = false,
+): { stdout: string; stderr: string } {
   const line = errorLine(error);
   return {
-    stdout: json ? toJson(errorDocument(error, line)) : "",
+    stdout: json ? toJson(errorDocument(error, line), oneLine) : "",
     stderr: `shardkit: ${line}\n`,
   };
 }
@@ -63,9 +75,14 @@ export function formatTable(
   return `${[line(headers), ...rows.map(line)].join("\n")}\n`;
 }
 
-/** One JSON document, indented, ending with a newline; bigints become decimal strings. */
-function toJson(value: unknown): string {
-  return `${JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`;
+/** One JSON document, indented (or on one line), ending with a newline; bigints become decimal strings. */
+export function toJson(value: unknown, oneLine = false): string {
+  const text = JSON.stringify(
+    value,
+    (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+    oneLine ? undefined : 2,
+  );
+  return `${text}\n`;
 }
 
 function cell(v: unknown): string {

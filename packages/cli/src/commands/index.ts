@@ -3,6 +3,9 @@ import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 import { layoutCommand } from "./layout.js";
 import { mergeCommand } from "./merge.js";
+import { moveCommand } from "./move.js";
+import { cleanupCommand, verifyCommand } from "./move-steps.js";
+import { movesCommand } from "./moves.js";
 import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
 import { rangesCommand } from "./ranges.js";
@@ -26,4 +29,8 @@ export const COMMANDS: readonly CommandDefinition[] = [
   unpinCommand,
   routeCommand,
   doctorCommand,
+  moveCommand,
+  movesCommand,
+  verifyCommand,
+  cleanupCommand,
 ];
