@@ -141,6 +141,21 @@ export class FencedWorkload {
     }
   }
 
+  /** Gives user `k` `count` more orders (a whale key), through the fence. */
+  async seedOrders(k: number, count: number): Promise<void> {
+    const rows = Array.from({ length: count }, (_, i) => [k, 10_000 + i, i]);
+    await this.#fenced([k], async (c) => {
+      await c.query("INSERT INTO orders (user_id, order_id, amount) VALUES ?", [rows]);
+    });
+    for (const [, o, amount] of rows) {
+      this.model.orders.set(`${k}:${o}`, {
+        user_id: k,
+        order_id: o as number,
+        amount: amount as number,
+      });
+    }
+  }
+
   #liveAccount(): [number, { user_id: number; balance: string }] | null {
     const id = this.#int(this.#users);
     const row = this.model.accounts.get(id);
