@@ -95,7 +95,7 @@ function statusText(
   );
   const head = formatTable(["", ""], rows).split("\n").slice(1, -1);
   const history = formatTable(
-    ["at", "state", "event"],
+    ["AT", "STATE", "EVENT"],
     events.map((e) => [e.at.toISOString().replace("T", " ").replace("Z", ""), e.state, e.message]),
   );
   return [`move ${move.id}`, ...head.map((l) => `  ${l}`), "history:", history.trimEnd()].join(

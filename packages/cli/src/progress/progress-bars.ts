@@ -1,6 +1,7 @@
 import type { MoveEvent } from "@shardkit/migrate";
 import cliProgress from "cli-progress";
 import type { ProgressTerminal } from "../cli-io.js";
+import { phaseName } from "./move-summary.js";
 import { type PhaseLine, type ProgressPhase, ProgressState } from "./progress-state.js";
 
 const BAR_WIDTH = 24;
@@ -40,7 +41,7 @@ export class ProgressBars {
   /** Takes one event: updates its phase's bar, or prints a phase change above the bars. */
   onEvent(event: MoveEvent): void {
     if (event.type === "phase") {
-      this.#multibar.log(`${new Date().toISOString().slice(11, 19)}  ${event.phase}\n`);
+      this.#multibar.log(`${new Date().toISOString().slice(11, 19)}  ${phaseName(event.phase)}\n`);
       return;
     }
     const phase = this.#state.apply(event, performance.now());
