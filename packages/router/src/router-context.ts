@@ -20,8 +20,6 @@ export interface RouterContext {
   readonly columnKey: ColumnKeyOf;
   /** Where `key` lives now (see `locateKey`); with `table`, routed by its key column's type. */
   locate(key: unknown, table?: string): KeyTarget;
-  /** Re-reads the directory and, when it moved, the key columns; resolves once `map` is the newest. */
-  refresh(): Promise<boolean>;
   /** Paced refreshes for writes the fence refused, and their wake-up when routing moves. */
   readonly routing: RoutingWatch;
   /** Throws ROUTER_CLOSED once the router is closed. */

@@ -92,7 +92,6 @@ export class Router {
       columnKey: this.#columnKeyOf,
       connections: (shard) => this.#connections(shard),
       locate: (key, table) => locateKey(this.#keys.map, key, table, this.#columnKeyOf),
-      refresh: () => this.#refresh(),
       routing: this.#routing,
       assertOpen: () => this.#assertOpen(),
     };
