@@ -150,4 +150,34 @@ describe("writes during a cutover", () => {
       await router.close();
     }
   });
+
+  it("a write still refused at its deadline names the move cutting its range over, and writes nothing", async () => {
+    const router = await createRouter({
+      directory: f.store,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
+    try {
+      const { range, keys } = keysOf(router, "s2", 1, 3_000_000);
+      const key = keys[0] as number;
+      await copiedMove("cutover-deadline", range, "s2", "s3");
+      await f.store.freezeRange("cutover-deadline", OWNER);
+      const error = await router
+        .write(key, (trx) => trx("users").insert(user(key)), { deadlineMs: 100 })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: "DEADLINE_EXCEEDED",
+        details: { shard: "s2", move: "cutover-deadline" },
+      });
+      expect((error as Error).message).toMatch(
+        /^shard s2 refused the write for range \S+ \d+ time\(s\) within 100 ms: move cutover-deadline is cutting the range over from s2 to s3; see shardkit move status cutover-deadline, or give the write a longer deadline$/,
+      );
+      expect(await shardsHolding(keys)).toEqual([]);
+      await f.store.updateMove("cutover-deadline", OWNER, { state: "aborting" });
+      await f.store.unfreezeRange("cutover-deadline", OWNER);
+      await f.store.updateMove("cutover-deadline", OWNER, { state: "aborted" });
+    } finally {
+      await router.close();
+    }
+  });
 });

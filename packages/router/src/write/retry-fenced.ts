@@ -1,4 +1,4 @@
-import { formatKeyRange } from "@shardkit/directory";
+import { type ActiveMove, type DirectoryMap, formatKeyRange } from "@shardkit/directory";
 import type { KeyTarget } from "../destination.js";
 import type { RouterContext } from "../router-context.js";
 import { RouterError } from "../router-errors.js";
@@ -45,11 +45,19 @@ export async function retryFenced<T>(
     } catch (error) {
       if (!isFenceError(error)) throw wrapShardError(error, first.shard, first.range);
       if (Date.now() >= deadline) {
+        const move = cuttingOver(ctx.map, first);
+        const why = move
+          ? `: move ${move.id} is cutting the range over from ${move.source} to ${move.target}; see shardkit move status ${move.id}, or give the write a longer deadline`
+          : " and no new owner was found; check shardkit ranges and shardkit doctor";
         throw new RouterError(
           "DEADLINE_EXCEEDED",
-          `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) and no new owner was found within ${deadlineMs} ms; check shardkit ranges and shardkit doctor`,
+          `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) within ${deadlineMs} ms${why}`,
           {
-            details: { shard: first.shard, range: formatKeyRange(first.range) },
+            details: {
+              shard: first.shard,
+              range: formatKeyRange(first.range),
+              ...(move ? { move: move.id } : {}),
+            },
             cause: fencedError(error, first),
           },
         );
@@ -63,4 +71,18 @@ export async function retryFenced<T>(
       }
     }
   }
+}
+
+/** The move whose cutover froze the key's range (or pinned key) on its shard, if one is. */
+function cuttingOver(map: DirectoryMap, target: KeyTarget): ActiveMove | undefined {
+  return map.snapshot.moves.find(
+    (m) =>
+      m.state === "cutting_over" &&
+      m.source === target.shard &&
+      (m.kind === "key"
+        ? m.keyBytes !== null &&
+          target.fence.keyBytes !== null &&
+          Buffer.from(m.keyBytes).equals(target.fence.keyBytes)
+        : m.range.start <= target.ksid && target.ksid < m.range.end),
+  );
 }
