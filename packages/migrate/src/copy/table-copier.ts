@@ -1,16 +1,17 @@
 import type { CatchUp } from "../apply/catch-up.js";
 import type { RowWriter } from "../apply/row-writer.js";
 import type { BinlogPosition } from "../binlog/binlog-position.js";
+import type { Row } from "../binlog/binlog-source.js";
 import type { ShardConnection } from "../connection/shard-connection.js";
 import { failpoint } from "../failpoints.js";
 import type { ServerFlavour } from "../flavour/server-flavour.js";
-import { primaryKeyOf } from "../rows/primary-key.js";
+import { type PrimaryKey, primaryKeyOf } from "../rows/primary-key.js";
 import type { RowSelector } from "../rows/row-selector.js";
 import type { TableSchema } from "../rows/table-schema.js";
 import { estimateRows, readChunk } from "./chunk-reader.js";
 import {
   inTransaction,
-  savePosition,
+  saveChunkProgress,
   saveTableProgress,
   type TableProgress,
   type TargetProgress,
@@ -62,48 +63,71 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
     createdTable: false,
   };
   o.progress.tables.set(table.name, state);
+  await inTransaction(o.target, () => saveTableProgress(o.target, o.moveId, state));
   const totalEstimate = await estimateRows(o.source, table.name);
   const started = performance.now();
   const rowsAtStart = state.rowsCopied;
-  while (!state.copied) {
-    o.signal?.throwIfAborted();
-    await o.throttle?.();
-    let rows: Awaited<ReturnType<typeof readChunk>>;
-    let at: BinlogPosition;
-    try {
-      at = await o.flavour.beginSnapshot(
-        { shard: o.shard, reader: o.source, helper: o.sourceHelper },
-        table.name,
-      );
-      rows = await readChunk(o.source, table, state.lastPk, o.chunkSize);
-    } finally {
-      await o.source.query("COMMIT").catch(() => undefined);
+  // The next chunk is read while this one is written: the applier only has to stand at a
+  // chunk's position when that chunk is written, and reads run on the source's own session.
+  let reading: Promise<Chunk> | null = state.copied ? null : readAt(o, table, state.lastPk);
+  try {
+    while (reading) {
+      const { rows, at } = await reading;
+      reading = null;
+      o.signal?.throwIfAborted();
+      await o.catchUp.advanceTo(at, o.signal);
+      const moved = o.selector.filter(table, rows);
+      const last = rows.at(-1);
+      const next: TableProgress = {
+        ...state,
+        lastPk: last ? primaryKeyOf(table, last) : state.lastPk,
+        copied: rows.length < o.chunkSize,
+        rowsCopied: state.rowsCopied + moved.length,
+        rowsRead: state.rowsRead + rows.length,
+      };
+      if (!next.copied) reading = readAt(o, table, next.lastPk);
+      await inTransaction(o.target, async () => {
+        await o.writer.insert(table, moved);
+        await saveChunkProgress(o.target, o.moveId, next, at, o.progress.eventsApplied);
+      });
+      // The applier's filter moves on only once the chunk is committed.
+      Object.assign(state, next);
+      const seconds = (performance.now() - started) / 1000;
+      o.onProgress?.({
+        table: table.name,
+        rowsCopied: state.rowsCopied,
+        rowsRead: state.rowsRead,
+        totalEstimate,
+        rowsPerSecond: seconds > 0 ? Math.round((state.rowsCopied - rowsAtStart) / seconds) : 0,
+      });
+      failpoint("after-copy-chunk");
     }
-    await o.catchUp.advanceTo(at, o.signal);
-    const moved = o.selector.filter(table, rows);
-    const last = rows.at(-1);
-    const next: TableProgress = {
-      ...state,
-      lastPk: last ? primaryKeyOf(table, last) : state.lastPk,
-      copied: rows.length < o.chunkSize,
-      rowsCopied: state.rowsCopied + moved.length,
-      rowsRead: state.rowsRead + rows.length,
-    };
-    await inTransaction(o.target, async () => {
-      await o.writer.insert(table, moved);
-      await saveTableProgress(o.target, o.moveId, next);
-      await savePosition(o.target, o.moveId, at, o.progress.eventsApplied);
-    });
-    // The applier's filter moves on only once the chunk is committed.
-    Object.assign(state, next);
-    const seconds = (performance.now() - started) / 1000;
-    o.onProgress?.({
-      table: table.name,
-      rowsCopied: state.rowsCopied,
-      rowsRead: state.rowsRead,
-      totalEstimate,
-      rowsPerSecond: seconds > 0 ? Math.round((state.rowsCopied - rowsAtStart) / seconds) : 0,
-    });
-    failpoint("after-copy-chunk");
+  } finally {
+    // A read still in flight ends before the session is used for anything else.
+    await reading?.catch(() => undefined);
+  }
+}
+
+interface Chunk {
+  readonly rows: Row[];
+  readonly at: BinlogPosition;
+}
+
+/** Reads the chunk after `lastPk` in a consistent snapshot, with the snapshot's binlog position. */
+async function readAt(
+  o: TableCopyOptions,
+  table: TableSchema,
+  lastPk: PrimaryKey | null,
+): Promise<Chunk> {
+  await o.throttle?.();
+  try {
+    const at = await o.flavour.beginSnapshot(
+      { shard: o.shard, reader: o.source, helper: o.sourceHelper },
+      table.name,
+    );
+    const rows = await readChunk(o.source, table, lastPk, o.chunkSize);
+    return { rows, at };
+  } finally {
+    await o.source.query("COMMIT").catch(() => undefined);
   }
 }

@@ -147,6 +147,42 @@ export async function savePosition(
   );
 }
 
+/**
+ * Writes a copy chunk's progress: the table's row and the applied position, in one statement
+ * (in the caller's transaction). Both rows must exist (the table's is written when its copy
+ * starts, the position's when the stream starts).
+ */
+export async function saveChunkProgress(
+  conn: SqlConnection,
+  moveId: string,
+  t: TableProgress,
+  position: BinlogPosition,
+  eventsApplied: number,
+): Promise<void> {
+  const changed = await conn.execute(
+    `UPDATE ${PROGRESS_TABLE} p JOIN ${POSITION_TABLE} q ON q.move_id = p.move_id
+     SET p.last_pk = ?, p.copied = ?, p.rows_copied = ?, p.rows_read = ?,
+       q.gtid = ?, q.binlog_file = ?, q.binlog_pos = ?, q.events_applied = ?
+     WHERE p.move_id = ? AND p.table_name = ?`,
+    [
+      encodeKey(t.lastPk),
+      t.copied ? 1 : 0,
+      t.rowsCopied,
+      t.rowsRead,
+      position.gtid,
+      position.file,
+      position.pos,
+      eventsApplied,
+      moveId,
+      t.table,
+    ],
+  );
+  if (changed === 0) {
+    await saveTableProgress(conn, moveId, t);
+    await savePosition(conn, moveId, position, eventsApplied);
+  }
+}
+
 /** Forgets a move's progress on the target (after an abort or once done). */
 export async function dropProgress(conn: SqlConnection, moveId: string): Promise<void> {
   await conn.execute(`DELETE FROM ${PROGRESS_TABLE} WHERE move_id = ?`, [moveId]);
