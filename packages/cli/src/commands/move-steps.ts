@@ -70,6 +70,7 @@ const RESUME_FLAGS: readonly MoveFlagName[] = [
   "user",
   "cleanupEither",
   "stopAfter",
+  "leaseTtl",
 ];
 
 /** `shardkit move resume <id>`: continues a move from where it stands (after a crash, Ctrl-C or a failure). */
@@ -91,7 +92,7 @@ Example:
 export const moveCutoverCommand = stepCommand({
   name: "cutover",
   description: "cut over a copied or verified move (started with --stop-after), then clean up",
-  flags: ["maxPauseMs", "maxLagMs", "user", "cleanupEither", "chunkSize"],
+  flags: ["maxPauseMs", "maxLagMs", "user", "cleanupEither", "chunkSize", "leaseTtl"],
   call: cutoverMove,
   help: `
 Catches up with the source's binlog, verifies when the move verifies (and it was not
@@ -107,7 +108,7 @@ export const moveAbortCommand = stepCommand({
   name: "abort",
   description:
     "undo a move that has not switched: the source serves as before, the target's copies are deleted",
-  flags: ["chunkSize", "user"],
+  flags: ["chunkSize", "user", "leaseTtl"],
   call: abortMove,
   help: `
 Refused once the move has switched (the target owns the range): finish such a move with
@@ -123,7 +124,7 @@ export const verifyCommand = stepCommand(
     name: "verify",
     description:
       "compare a copied move's rows on the source and the target, naming the keys that differ",
-    flags: ["chunkSize", "user"],
+    flags: ["chunkSize", "user", "leaseTtl"],
     call: verifyMove,
     help: `
 Checksums (or counts, with --mode count) the range's rows chunk by chunk on both sides at one
@@ -146,7 +147,7 @@ Example:
 export const cleanupCommand = stepCommand({
   name: "cleanup",
   description: "delete a switched move's rows from its source (after a move with --no-cleanup)",
-  flags: ["chunkSize", "throttle", "user"],
+  flags: ["chunkSize", "throttle", "user", "leaseTtl"],
   call: cleanupMove,
   help: `
 Waits until every live router holds the directory version of the switch (or a grace period

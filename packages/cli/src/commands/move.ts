@@ -60,6 +60,7 @@ export const moveCommand: CommandDefinition = (action) => {
       "cleanup",
       "dryRun",
       "stopAfter",
+      "leaseTtl",
     ],
   )
     // The move's own options end where a subcommand starts: `move resume <id> --chunk-size 9` is resume's.

@@ -18,6 +18,7 @@ export interface MoveFlags {
   readonly cleanup?: boolean;
   readonly dryRun?: boolean;
   readonly stopAfter?: "copy" | "verify";
+  readonly leaseTtlMs?: number;
 }
 
 /** The names of the shared options, to say which ones a command takes. */
@@ -31,7 +32,8 @@ export type MoveFlagName =
   | "cleanup"
   | "cleanupEither"
   | "dryRun"
-  | "stopAfter";
+  | "stopAfter"
+  | "leaseTtl";
 
 /** Reads a whole number option (`--chunk-size 500`); anything else is a one-line BAD_ARGUMENT. */
 function wholeNumber(flag: string, min: number): (text: string) => number {
@@ -104,6 +106,12 @@ const OPTIONS: Readonly<Record<MoveFlagName, () => Option[]>> = {
     new Option("--no-cleanup", "leave the moved rows on the source after the cutover"),
   ],
   dryRun: () => [new Option("--dry-run", "run every check and change nothing")],
+  leaseTtl: () => [
+    new Option(
+      "--lease-ttl-ms <ms>",
+      "how long the move stays claimed by this mover after it stops renewing its lease (it died); until then another mover is refused (default 15000)",
+    ).argParser(wholeNumber("--lease-ttl-ms", 1000)),
+  ],
   stopAfter: () => [
     new Option(
       "--stop-after <phase>",
@@ -159,6 +167,7 @@ export function moveOptionsOf(
     ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.stopAfter !== undefined ? { stopAfter: flags.stopAfter } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
+    ...(flags.leaseTtlMs !== undefined ? { leaseTtlMs: flags.leaseTtlMs } : {}),
     credentials: login.user === undefined ? login.credentials : moverCredentials(login.env),
   };
 }
