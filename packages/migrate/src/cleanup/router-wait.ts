@@ -19,9 +19,10 @@ export interface RouterWaitResult {
 }
 
 /**
- * Waits until every live router (heartbeat seen within `liveMs`) holds directory version
- * `version` or later, or `graceMs` passed: after that no live router still reads the moved
- * range from the source, and its rows there can go.
+ * Waits until every live router holds directory version `version` or later, or `graceMs`
+ * passed: after that no live router still reads the moved range from the source, and its
+ * rows there can go. A router is live when its heartbeat is at most `liveMs` older than the
+ * newest one: heartbeats carry the directory server's clock, never compared with ours.
  */
 export async function waitForRouters(
   source: DirectorySource,
@@ -31,9 +32,10 @@ export async function waitForRouters(
   const started = Date.now();
   for (;;) {
     o.signal?.throwIfAborted();
-    const now = Date.now();
-    const behind = (await source.listHeartbeats()).filter(
-      (h) => now - h.lastSeen.getTime() <= o.liveMs && h.version < version,
+    const heartbeats = await source.listHeartbeats();
+    const newest = Math.max(...heartbeats.map((h) => h.lastSeen.getTime()));
+    const behind = heartbeats.filter(
+      (h) => newest - h.lastSeen.getTime() <= o.liveMs && h.version < version,
     );
     const waitedMs = Date.now() - started;
     if (behind.length === 0 || waitedMs >= o.graceMs) return { waitedMs, behind };

@@ -96,9 +96,18 @@ export async function copyPhase(c: PhaseContext): Promise<void> {
     s.progress.tables.set(m.table, t);
   }
   const report = reporter(c);
+  let caughtUpAt = performance.now();
   await s.copy(
     (p) => {
       c.emit({ type: "copy", ...p });
+      if (performance.now() - caughtUpAt > 1000) {
+        caughtUpAt = performance.now();
+        c.emit({
+          type: "catchup",
+          eventsApplied: s.progress.eventsApplied,
+          lagMs: Math.round(s.markers.lagMs()),
+        });
+      }
       report();
     },
     c.signal,
