@@ -164,7 +164,7 @@ describe("shardkit move", () => {
     }
   });
 
-  it("stops after the copy, lists and shows the move, then cuts it over with the writes made meanwhile", async () => {
+  it("stops after the copy, lists and shows the move, verifies, cuts over with the writes made meanwhile, cleans up", async () => {
     const c = await newCase();
     try {
       const r = await c.cli(["move", "-40", "--to", "s3", "--stop-after", "copy", ...AS_MOVER]);
@@ -223,12 +223,27 @@ describe("shardkit move", () => {
       await c.db.s1("accounts").insert({ user_id: fresh, balance: 7, name: "late" });
       const expected = (await split(c, "s1", 0, Q)).inside;
 
-      const cut = await c.cli(["move", "cutover", id]);
+      // Verified again by count, cut over without the cleanup (an option after the subcommand
+      // is the subcommand's), then cleaned up.
+      const verified = await c.cli(["verify", id, "--mode", "count"]);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(summaryOf(verified)).toMatchObject({
+        state: "verified",
+        verify: { mode: "count", differences: 0 },
+      });
+      const cut = await c.cli(["move", "cutover", id, "--no-cleanup"]);
       expect(cut.code, cut.stderr).toBe(0);
-      const done = summaryOf(cut);
-      expect(done).toMatchObject({ moveId: id, state: "done" });
-      expect(done.pauseMs).toEqual(expect.any(Number));
-      expect(done.eventsApplied).toBeGreaterThanOrEqual(4);
+      const switched = summaryOf(cut);
+      expect(switched).toMatchObject({ moveId: id, state: "switched", rowsDeleted: 0 });
+      expect(switched.pauseMs).toEqual(expect.any(Number));
+      expect(switched.eventsApplied).toBeGreaterThanOrEqual(4);
+      expect(Object.keys((await split(c, "s1", 0, Q)).inside)).not.toHaveLength(0);
+      const cleaned = await c.cli(["cleanup", id]);
+      expect(cleaned.code, cleaned.stderr).toBe(0);
+      expect(summaryOf(cleaned)).toMatchObject({
+        state: "done",
+        rowsDeleted: Object.keys(expected).length,
+      });
       const onTarget = (await split(c, "s3", 0, Q)).inside;
       expect(onTarget).toEqual(expected);
       expect(onTarget[`accounts:${changed}`]).toMatchObject({ balance: 424242 });

@@ -1,5 +1,6 @@
 import { parseKeyArgument } from "@shardkit/directory";
 import { type MoveRequest, startMove } from "@shardkit/migrate";
+import type { Command } from "commander";
 import { UsageError } from "../cli-errors.js";
 import type { CommandDefinition } from "../command-definition.js";
 import { TABLE_OPTION_HELP } from "../key-arguments.js";
@@ -63,8 +64,7 @@ export const moveCommand: CommandDefinition = (action) => {
       "leaseTtl",
     ],
   )
-    // The move's own options end where a subcommand starts: `move resume <id> --chunk-size 9` is resume's.
-    .enablePositionalOptions()
+    .hook("preSubcommand", handOptionsTo)
     .addHelpText("after", EXAMPLES)
     .action(
       action(async (ctx, range: string | undefined, flags: StartFlags) => {
@@ -92,6 +92,22 @@ export const moveCommand: CommandDefinition = (action) => {
   }
   return move;
 };
+
+/**
+ * Commander reads `move`'s options wherever they stand, so in `move resume <id> --chunk-size 9`
+ * the parent takes `--chunk-size`. Each one given goes to the subcommand when it has that
+ * option, and is refused as unknown there otherwise (`move status <id> --dry-run`).
+ */
+function handOptionsTo(move: Command, sub: Command): void {
+  for (const option of move.options) {
+    const name = option.attributeName();
+    if (move.getOptionValueSource(name) !== "cli") continue;
+    if (!sub.options.some((o) => o.attributeName() === name)) {
+      sub.error(`error: unknown option '${option.long}'`, { code: "commander.unknownOption" });
+    }
+    sub.setOptionValueWithSource(name, move.getOptionValue(name), "cli");
+  }
+}
 
 /** What to move, from the operand and options; a wrong combination is a one-line usage error. */
 function requestOf(range: string | undefined, flags: StartFlags): MoveRequest {
