@@ -2,6 +2,7 @@
 import os from "node:os";
 import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
+import { run as move } from "./move.bench.mjs";
 import { run as router } from "./router.bench.mjs";
 
 const M = (/** @type {number} */ n) => `${(n / 1e6).toFixed(2)} M/s`;
@@ -43,3 +44,39 @@ console.log(
 console.log(
   `| ids from nextId (blocks of 1000) | ${(r.idsPerSecond / 1e6).toFixed(2)} M ids/s | | | |`,
 );
+
+const mv = await move();
+const k = (/** @type {number} */ n) => `${(n / 1000).toFixed(0)} k rows/s`;
+const lag = (/** @type {{ median: number, p99: number, max: number }} */ s) =>
+  `${s.median.toFixed(0)} / ${s.p99.toFixed(0)} / ${s.max.toFixed(0)} ms`;
+console.log("\n| move benchmark | shardkit | baseline | ratio | target |");
+console.log("| --- | --- | --- | --- | --- |");
+if (mv.copy) {
+  const c = mv.copy;
+  console.log(
+    `| copy of a whole shard's range (${c.rows / 1000}k rows of ~100 B) vs mariadb-dump \\| mariadb | ${k(c.engineRowsPerSecond)} | ${k(c.dumpRowsPerSecond)} | ${(c.engineRowsPerSecond / c.dumpRowsPerSecond).toFixed(2)} | >= 1.0 |`,
+  );
+}
+if (mv.quarter) {
+  console.log(
+    `| rows read per row moved, a quarter of a shard | ${mv.quarter.readPerMoved.toFixed(2)} (${mv.quarter.rowsRead} / ${mv.quarter.rowsCopied}) | | | |`,
+  );
+}
+if (mv.catchUp) {
+  const c = mv.catchUp;
+  console.log(
+    `| catch-up: a backlog of ${c.backlogEvents / 1000}k row changes applied | ${(c.eventsPerSecond / 1000).toFixed(1)} k events/s | | | |`,
+  );
+  console.log(
+    `| catch-up lag (median / p99 / max) while a writer does ${c.writesPerSecond.toFixed(0)} writes/s | ${lag(c.lagMs)} | | | < 1 s |`,
+  );
+}
+if (mv.pause) {
+  const p = mv.pause;
+  console.log(
+    `| write pause at cutover: longest stall of a writer at 500 writes/s through a router vs the naive way (freeze, dump, load, switch) | ${p.engineStallNearCutoverMs.max.toFixed(0)} ms (the mover's pause ${p.enginePauseMs} ms) | ${p.naiveStallMs.max.toFixed(0)} ms (pause ${p.naivePauseMs.toFixed(0)} ms) | ${(p.engineStallNearCutoverMs.max / p.naiveStallMs.max).toFixed(3)} | <= 100 ms |`,
+  );
+  console.log(
+    `| longest stall of that writer during the whole move (copy, verify, cutover) | ${p.engineStallMs.max.toFixed(0)} ms (p99 ${p.engineStallMs.p99.toFixed(0)} ms) | | | |`,
+  );
+}
