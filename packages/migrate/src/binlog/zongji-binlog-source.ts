@@ -110,7 +110,8 @@ export function openZongjiBinlogSource(
         const table = SCHEMA_CHANGE.test(statement)
           ? [...tables].find((t) => mentions(statement, t))
           : undefined;
-        if (table !== undefined && (query.schema === options.database || query.schema === "")) {
+        const ours = query.schema === options.database || statement.includes(options.database);
+        if (table !== undefined && ours) {
           push({ kind: "schema", table, statement, position: position(event.nextPosition) });
         }
         if (event.nextPosition > 0) endTransaction(event.nextPosition);

@@ -37,7 +37,14 @@ export async function deleteMovedRows(
   for (;;) {
     o.signal?.throwIfAborted();
     await o.throttle?.();
-    const rows = await readChunk(conn, table, after, o.chunkSize, columns);
+    const rows = await readChunk(
+      conn,
+      table,
+      after,
+      o.chunkSize,
+      columns,
+      selector.sqlFilter(table),
+    );
     const last = rows.at(-1);
     if (!last) break;
     const moved = selector.filter(table, rows);
@@ -72,7 +79,7 @@ export async function countMovedRows(
   let after: PrimaryKey | null = null;
   let count = 0;
   for (;;) {
-    const rows = await readChunk(conn, table, after, chunkSize, columns);
+    const rows = await readChunk(conn, table, after, chunkSize, columns, selector.sqlFilter(table));
     const last = rows.at(-1);
     if (!last) return count;
     count += selector.filter(table, rows).length;

@@ -1,33 +1,40 @@
 import { quoteIdentifier, type SqlConnection } from "@shardkit/directory/internal";
 import type { Row } from "../binlog/binlog-source.js";
 import { orderByPrimaryKey, type PrimaryKey, primaryKeyBound } from "../rows/primary-key.js";
+import type { SqlFilter } from "../rows/row-selector.js";
 import type { TableSchema } from "../rows/table-schema.js";
 
-/** Rows of `table` after `after` (from the start when null) in primary-key order, `limit` of them. */
+/**
+ * Rows of `table` after `after` (from the start when null) in primary-key order, `limit` of
+ * them, only those meeting `filter` when given.
+ */
 export async function readChunk(
   conn: SqlConnection,
   table: TableSchema,
   after: PrimaryKey | null,
   limit: number,
   columns: readonly string[] = table.columns,
+  filter: SqlFilter | null = null,
 ): Promise<Row[]> {
-  const bound = after === null ? null : primaryKeyBound(table, after, ">");
+  const where = conditions(table, after, null, filter);
   return conn.query<Row>(
-    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)}${bound ? ` WHERE ${bound.sql}` : ""} ORDER BY ${orderByPrimaryKey(table)} LIMIT ${Math.floor(limit)}`,
-    bound?.params ?? [],
+    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)}${where.sql} ORDER BY ${orderByPrimaryKey(table)} LIMIT ${Math.floor(limit)}`,
+    where.params,
   );
 }
 
-/** The rows of `table` in (`after`, `upTo`] in primary-key order (`upTo` null: to the end). */
-export async function readSpan(
-  conn: SqlConnection,
+function conditions(
   table: TableSchema,
   after: PrimaryKey | null,
   upTo: PrimaryKey | null,
-  columns: readonly string[] = table.columns,
-): Promise<Row[]> {
+  filter: SqlFilter | null,
+): { sql: string; params: unknown[] } {
   const terms: string[] = [];
   const params: unknown[] = [];
+  if (filter) {
+    terms.push(filter.sql);
+    params.push(...filter.params);
+  }
   if (after !== null) {
     const b = primaryKeyBound(table, after, ">");
     terms.push(b.sql);
@@ -38,9 +45,22 @@ export async function readSpan(
     terms.push(b.sql);
     params.push(...b.params);
   }
+  return { sql: terms.length ? ` WHERE ${terms.join(" AND ")}` : "", params };
+}
+
+/** The rows of `table` in (`after`, `upTo`] in primary-key order (`upTo` null: to the end), meeting `filter`. */
+export async function readSpan(
+  conn: SqlConnection,
+  table: TableSchema,
+  after: PrimaryKey | null,
+  upTo: PrimaryKey | null,
+  columns: readonly string[] = table.columns,
+  filter: SqlFilter | null = null,
+): Promise<Row[]> {
+  const where = conditions(table, after, upTo, filter);
   return conn.query<Row>(
-    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)}${terms.length ? ` WHERE ${terms.join(" AND ")}` : ""} ORDER BY ${orderByPrimaryKey(table)}`,
-    params,
+    `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)}${where.sql} ORDER BY ${orderByPrimaryKey(table)}`,
+    where.params,
   );
 }
 

@@ -125,7 +125,14 @@ async function readAt(
       { shard: o.shard, reader: o.source, helper: o.sourceHelper },
       table.name,
     );
-    const rows = await readChunk(o.source, table, lastPk, o.chunkSize);
+    const rows = await readChunk(
+      o.source,
+      table,
+      lastPk,
+      o.chunkSize,
+      table.columns,
+      o.selector.sqlFilter(table),
+    );
     return { rows, at };
   } finally {
     await o.source.query("COMMIT").catch(() => undefined);

@@ -5,6 +5,7 @@ import {
   type PinnedKey,
   ShardKeyError,
 } from "@shardkit/directory";
+import { keyColumnKind, quoteIdentifier } from "@shardkit/directory/internal";
 import type { Row } from "../binlog/binlog-source.js";
 import type { TableSchema } from "./table-schema.js";
 
@@ -18,6 +19,17 @@ export interface RowSelector {
   contains(table: TableSchema, row: Row): boolean;
   /** The rows of `rows` the move moves, in their order. */
   filter(table: TableSchema, rows: readonly Row[]): Row[];
+  /**
+   * A condition on the key column that lets MySQL read only candidate rows (through the key
+   * column's index), or null when every row must be read; the JavaScript check still decides.
+   */
+  sqlFilter(table: TableSchema): SqlFilter | null;
+}
+
+/** A SQL condition with its parameters. */
+export interface SqlFilter {
+  readonly sql: string;
+  readonly params: readonly unknown[];
 }
 
 /** The identity of a pinned key's canonical bytes, as {@link canonicalKeyString} gives it. */
@@ -38,6 +50,7 @@ export function rangeSelector(range: KeyRange, pins: readonly PinnedKey[]): RowS
   };
   return {
     contains,
+    sqlFilter: () => null,
     filter(table, rows) {
       const keys = rows.map((r) => columnKey(table.keyType, r[table.keyColumn]));
       const ksids = table.keyFunction.map(keys.map((k) => (k instanceof ShardKeyError ? null : k)));
@@ -64,5 +77,17 @@ export function keySelector(keyBytes: Uint8Array): RowSelector {
   return {
     contains,
     filter: (table, rows) => rows.filter((r) => contains(table, r)),
+    sqlFilter(table) {
+      const bytes = Buffer.from(keyBytes);
+      const kind = keyColumnKind(table.keyType.dataType);
+      // The canonical bytes are the column key: an integer's digits, text as the collation folds it.
+      const value =
+        kind === "binary"
+          ? bytes
+          : kind === "integer"
+            ? BigInt(bytes.toString("latin1"))
+            : bytes.toString("utf8");
+      return { sql: `${quoteIdentifier(table.keyColumn)} = ?`, params: [value] };
+    },
   };
 }

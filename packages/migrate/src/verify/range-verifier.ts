@@ -90,13 +90,14 @@ async function verifyTable(
     let after: PrimaryKey | null = null;
     for (;;) {
       o.signal?.throwIfAborted();
-      const read = await readChunk(session.source, table, after, o.chunkSize, columns);
+      const filter = selector.sqlFilter(table);
+      const read = await readChunk(session.source, table, after, o.chunkSize, columns, filter);
       const last = read.at(-1);
       const upTo = read.length < o.chunkSize || !last ? null : primaryKeyOf(table, last);
       const source = selector.filter(table, read);
       const target = selector.filter(
         table,
-        await readSpan(session.target, table, after, upTo, columns),
+        await readSpan(session.target, table, after, upTo, columns, filter),
       );
       chunks++;
       sourceRows += source.length;
