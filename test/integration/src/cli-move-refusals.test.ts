@@ -266,4 +266,22 @@ describe("shardkit move refusals", () => {
       await c.close();
     }
   });
+
+  it("logs in to the shards as --user: a wrong password is refused in one line without it, changing nothing", async () => {
+    const c = await createMoveCase({ servers: [a, b, b], directoryServer: a, users: 20 });
+    try {
+      const before = await everything(c);
+      const wrong = "wrong-Secret-99";
+      const r = await c.cli(["move", "-40", "--to", "s3", "--user", MOVER.user], {
+        SHARDKIT_MOVER_PASSWORD: wrong,
+      });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/Access denied for user 'shardkit_mover'/);
+      expect(r.stderr + r.stdout).not.toContain(wrong);
+      expect(await everything(c)).toEqual(before);
+    } finally {
+      await c.close();
+    }
+  });
 });
