@@ -1,5 +1,6 @@
 import { MysqlError } from "@shardkit/directory";
 import { quoteIdentifier, type SqlConnection } from "@shardkit/directory/internal";
+import { escape } from "mysql2";
 import type { Row } from "../binlog/binlog-source.js";
 import type { ServerFlavour } from "../flavour/server-flavour.js";
 import { MoveError } from "../move-error.js";
@@ -96,9 +97,19 @@ export class RowWriter {
 }
 
 function insertSql(table: TableSchema, rows: readonly Row[], clause: string): [string, unknown[]] {
-  const one = `(${table.columns.map(() => "?").join(", ")})`;
-  const sql = `INSERT INTO ${quoteIdentifier(table.name)} (${table.columns.map(quoteIdentifier).join(", ")}) VALUES ${rows.map(() => one).join(", ")}${clause ? ` ${clause}` : ""}`;
-  return [sql, rows.flatMap((r) => table.columns.map((c) => r[c]))];
+  // Values are escaped here, as mysql2 would for placeholders, without it scanning the text for them.
+  let sql = `INSERT INTO ${quoteIdentifier(table.name)} (${table.columns.map(quoteIdentifier).join(", ")}) VALUES `;
+  const columns = table.columns;
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as Row;
+    sql += r === 0 ? "(" : ", (";
+    for (let c = 0; c < columns.length; c++) {
+      if (c > 0) sql += ", ";
+      sql += escape(row[columns[c] as string] as Parameters<typeof escape>[0]);
+    }
+    sql += ")";
+  }
+  return [clause ? `${sql} ${clause}` : sql, []];
 }
 
 function valueBytes(value: unknown): number {
