@@ -1,6 +1,6 @@
 import { MysqlError } from "@shardkit/directory";
 import { quoteIdentifier, type SqlConnection } from "@shardkit/directory/internal";
-import { escape } from "mysql2";
+import { escape as escapeValue } from "mysql2";
 import type { Row } from "../binlog/binlog-source.js";
 import type { ServerFlavour } from "../flavour/server-flavour.js";
 import { MoveError } from "../move-error.js";
@@ -105,7 +105,7 @@ function insertSql(table: TableSchema, rows: readonly Row[], clause: string): [s
     sql += r === 0 ? "(" : ", (";
     for (let c = 0; c < columns.length; c++) {
       if (c > 0) sql += ", ";
-      sql += escape(row[columns[c] as string] as Parameters<typeof escape>[0]);
+      sql += escapeValue(row[columns[c] as string] as Parameters<typeof escapeValue>[0]);
     }
     sql += ")";
   }
