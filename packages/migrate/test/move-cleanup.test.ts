@@ -13,7 +13,7 @@ const workloads: FencedWorkload[] = [];
 
 beforeAll(async () => {
   fleet = await startFleet({ servers: 2 });
-  replica = await startFleet({ servers: 1 });
+  replica = await startFleet({ servers: 1, serverArgs: ["--report-host=127.0.0.1"] });
   // The replica follows the first server from now on, four seconds behind.
   const [one] = fleet.servers;
   const [copy] = replica.servers;
@@ -140,5 +140,9 @@ describe("the replica throttle", () => {
     const { summary, at } = await copying;
     expect(summary.state).toBe("copied");
     expect(at).toBeGreaterThan(stoppedAt);
+    const history = (await w.admin.listMoveEvents(summary.moveId)).map((e) => e.message);
+    expect(history).toContain(
+      `copy and cleanup wait while a replica lags more than 1000 ms (127.0.0.1:${replica.servers[0]?.port})`,
+    );
   });
 });

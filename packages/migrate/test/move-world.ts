@@ -30,6 +30,8 @@ export function moverGrants(
   return [
     `CREATE USER IF NOT EXISTS ${who} IDENTIFIED BY '${MOVER.password}'`,
     `GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO ${who}`,
+    // For the replica throttle: find the source's replicas and read their lag (replicated to them).
+    `GRANT REPLICA MONITOR ON *.* TO ${who}`,
     ...sourceDatabases.flatMap((db) => [
       `GRANT SELECT, DELETE ON \`${db}\`.* TO ${who}`,
       `GRANT CREATE, INSERT, UPDATE, DELETE ON \`${db}\`.shardkit_move_markers TO ${who}`,

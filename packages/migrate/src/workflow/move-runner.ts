@@ -1,6 +1,6 @@
 import type { DirectoryAdmin, MoveRecord, MoveState } from "@shardkit/directory";
 import { selectorOf } from "../checks/shard-checks.js";
-import type { ShardLoginResolver } from "../connection/shard-connection.js";
+import type { ShardLogin, ShardLoginResolver } from "../connection/shard-connection.js";
 import { MoveError, messageOf } from "../move-error.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import type { MoveEvent, MoveSummary, ResolvedMoveOptions } from "./move-options.js";
@@ -13,7 +13,7 @@ import {
   verifyPhase,
 } from "./move-phases.js";
 import { MoveSession } from "./move-session.js";
-import { replicaThrottle } from "./replica-throttle.js";
+import { type ReplicaThrottle, replicasOf, replicaThrottle } from "./replica-throttle.js";
 
 /** What a command asks of a move: the rest of the workflow, or one step of it. */
 export type MoveGoal = "rest" | "cutover" | "verify" | "cleanup";
@@ -84,10 +84,7 @@ export async function runMove(
   const emit = (event: MoveEvent) => options.onEvent?.(event);
   const report: RunReport = { verify: null, pauseMs: null, rowsDeleted: 0, phaseMs: {} };
   let session: MoveSession | null = null;
-  const throttle =
-    options.replicas?.length && options.throttleReplicaLagMs !== undefined
-      ? replicaThrottle(options.replicas, options.throttleReplicaLagMs, signal)
-      : null;
+  let throttle: ReplicaThrottle | null = null;
   try {
     requireGoal(move, goal);
     const snapshot = await admin.snapshot();
@@ -109,6 +106,9 @@ export async function runMove(
       chunkSize: options.chunkSize,
       ...(options.openBinlog ? { openBinlog: options.openBinlog } : {}),
     });
+    if (options.throttleReplicaLagMs !== undefined) {
+      throttle = await throttleFor(admin, keeper.owner, session, options, login(source), signal);
+    }
     const c: PhaseContext = {
       admin,
       move,
@@ -129,6 +129,31 @@ export async function runMove(
     await throttle?.close();
     await keeper.release();
   }
+}
+
+/** The replica throttle of a run, recorded in the move's history with the replicas it watches. */
+async function throttleFor(
+  admin: DirectoryAdmin,
+  owner: string,
+  session: MoveSession,
+  options: ResolvedMoveOptions,
+  login: ShardLogin,
+  signal: AbortSignal,
+): Promise<ReplicaThrottle> {
+  const replicas = await replicasOf(session.source, login, options.replicas);
+  const throttle = replicaThrottle(replicas, options.throttleReplicaLagMs ?? 0, signal);
+  await admin.updateMove(
+    session.options.moveId,
+    owner,
+    {},
+    {
+      message:
+        replicas.length > 0
+          ? `copy and cleanup wait while a replica lags more than ${options.throttleReplicaLagMs} ms (${throttle.replicas.join(", ")})`
+          : `no replica of ${session.options.source.name} to watch (none given, none reports its host): copy and cleanup are not throttled`,
+    },
+  );
+  return throttle;
 }
 
 async function timed(c: PhaseContext, phase: string, work: () => Promise<void>): Promise<void> {

@@ -1,27 +1,58 @@
-import { parseMysqlUrl } from "@shardkit/directory";
+import { type MysqlEndpoint, parseMysqlUrl } from "@shardkit/directory";
 import { connect, type SqlConnection } from "@shardkit/directory/internal";
+import type { ShardLogin } from "../connection/shard-connection.js";
 
 /** Looks again at the replicas at most this often. */
 const CHECK_MS = 1000;
 
+/** A wait run before each copy and cleanup chunk, and how to release its connections. */
+export interface ReplicaThrottle {
+  /** The replicas watched, as `host:port`. */
+  readonly replicas: readonly string[];
+  wait(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * A wait for copy and cleanup chunks: while any of the source's replicas (given by URL) lags
- * more than `limitMs` behind its primary (`Seconds_Behind_Master`), it waits. A replica that
- * does not replicate (lag unknown) or cannot be reached does not hold the move up.
+ * The source's replicas: the URLs given, or those the source lists (`SHOW SLAVE HOSTS`: replicas
+ * that set `report_host`), reached with the mover's login to the source.
+ */
+export async function replicasOf(
+  source: SqlConnection,
+  login: ShardLogin,
+  urls: readonly string[] | undefined,
+): Promise<MysqlEndpoint[]> {
+  if (urls && urls.length > 0) return urls.map((u) => parseMysqlUrl(u));
+  const hosts = await source.query<{ Host?: string; Port?: number | string }>("SHOW SLAVE HOSTS");
+  return hosts
+    .filter((h) => h.Host)
+    .map((h) => ({
+      host: String(h.Host),
+      port: Number(h.Port),
+      user: login.user,
+      password: login.password,
+      database: "",
+    }));
+}
+
+/**
+ * Waits while any replica lags more than `limitMs` behind its primary
+ * (`Seconds_Behind_Master`). A replica that does not replicate (lag unknown) or cannot be
+ * reached does not hold the move up.
  */
 export function replicaThrottle(
-  urls: readonly string[],
+  replicas: readonly MysqlEndpoint[],
   limitMs: number,
   signal?: AbortSignal,
-): { wait: () => Promise<void>; close: () => Promise<void> } {
-  const connections = new Map<string, Promise<SqlConnection | null>>();
-  let checkedAt = 0;
+): ReplicaThrottle {
+  const connections = new Map<MysqlEndpoint, Promise<SqlConnection | null>>();
+  let checkedAt = Number.NEGATIVE_INFINITY;
   let lagging = false;
-  const lagOf = async (url: string): Promise<number> => {
-    let conn = connections.get(url);
+  const lagOf = async (replica: MysqlEndpoint): Promise<number> => {
+    let conn = connections.get(replica);
     if (!conn) {
-      conn = connect(parseMysqlUrl(url)).catch(() => null);
-      connections.set(url, conn);
+      conn = connect(replica, { withoutDatabase: true }).catch(() => null);
+      connections.set(replica, conn);
     }
     const c = await conn;
     if (!c) return 0;
@@ -34,12 +65,13 @@ export function replicaThrottle(
     }
   };
   return {
+    replicas: replicas.map((r) => `${r.host}:${r.port}`),
     async wait() {
       for (;;) {
         signal?.throwIfAborted();
         if (performance.now() - checkedAt >= CHECK_MS) {
           checkedAt = performance.now();
-          const lags = await Promise.all(urls.map(lagOf));
+          const lags = await Promise.all(replicas.map(lagOf));
           lagging = lags.some((lag) => lag > limitMs);
         }
         if (!lagging) return;
