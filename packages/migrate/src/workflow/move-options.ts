@@ -27,9 +27,9 @@ export interface MoveOptions {
   readonly maxLagMs?: number;
   /** Cutover attempts before giving up (each backs off longer). Default 5. */
   readonly cutoverAttempts?: number;
-  /** Copy and cleanup wait while a replica of the source lags more than this (needs `replicas`). Default: no throttle. */
+  /** Copy and cleanup wait while a replica of the source lags more than this. Default: no throttle. */
   readonly throttleReplicaLagMs?: number;
-  /** MySQL URLs of the source's replicas, watched for `throttleReplicaLagMs`. Default none. */
+  /** MySQL URLs of the source's replicas to watch. Default: those the source lists (`SHOW SLAVE HOSTS`, replicas with `report_host`). */
   readonly replicas?: readonly string[];
   /** Delete the moved rows from the source once routers moved on. Default true. */
   readonly cleanup?: boolean;
