@@ -1,8 +1,7 @@
-/**
- * Test-only failpoints. `SHARDKIT_FAILPOINT=<name>[:<n>]` makes the process kill itself
- * (SIGKILL, no cleanup) the n-th time (default 1) it reaches the point `name`, so tests can
- * stop a mover anywhere; {@link armFailpoint} does the same in-process by throwing instead.
- */
+// Test-only failpoints. `SHARDKIT_FAILPOINT=<name>[:<n>]` makes the process kill itself
+// (SIGKILL, no cleanup) the n-th time (default 1) it reaches the point `name`, so tests can
+// stop a mover anywhere; `armFailpoint` does the same in-process by throwing instead.
+import { MoveError } from "./move-error.js";
 
 /** The points where a mover can be stopped. */
 export const FAILPOINTS = [
@@ -22,14 +21,38 @@ interface Armed {
   readonly action: () => void;
 }
 
+/**
+ * Reads a `SHARDKIT_FAILPOINT` value, `<name>[:<n>]`: null when empty; BAD_ARGUMENT naming the
+ * points when the name is none of them or n is not a whole number of at least 1.
+ */
+export function parseFailpoint(
+  value: string | undefined,
+): { name: FailpointName; hit: number } | null {
+  if (!value) return null;
+  const [name = "", count = "1", ...rest] = value.split(":");
+  const hit = Number(count);
+  if (
+    !(FAILPOINTS as readonly string[]).includes(name) ||
+    !Number.isInteger(hit) ||
+    hit < 1 ||
+    rest.length > 0
+  ) {
+    throw new MoveError(
+      "BAD_ARGUMENT",
+      `SHARDKIT_FAILPOINT=${JSON.stringify(value)} names no failpoint; use <name>[:<n>] with a name of ${FAILPOINTS.join(", ")} and n >= 1`,
+    );
+  }
+  return { name: name as FailpointName, hit };
+}
+
 let armed: Armed | null = fromEnvironment(process.env.SHARDKIT_FAILPOINT);
 
 function fromEnvironment(value: string | undefined): Armed | null {
-  if (!value) return null;
-  const [name = "", count = "1"] = value.split(":");
+  const point = parseFailpoint(value);
+  if (!point) return null;
   return {
-    name,
-    remaining: Math.max(1, Number.parseInt(count, 10) || 1),
+    name: point.name,
+    remaining: point.hit,
     action: () => process.kill(process.pid, "SIGKILL"),
   };
 }

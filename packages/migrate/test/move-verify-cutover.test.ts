@@ -1,6 +1,14 @@
 import { hashKeyFunction } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
-import { abortMove, type MoveEvent, resumeMove, startMove, verifyMove } from "@shardkit/migrate";
+import {
+  abortMove,
+  cleanupMove,
+  cutoverMove,
+  type MoveEvent,
+  resumeMove,
+  startMove,
+  verifyMove,
+} from "@shardkit/migrate";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expectModel } from "./expect-model.js";
 import { FencedWorkload } from "./fenced-workload.js";
@@ -102,6 +110,29 @@ describe("verify", () => {
 });
 
 describe("the cutover", () => {
+  it("waits, when the move stops after verify, for cutoverMove to finish it", async () => {
+    const { w, workload } = await world(24, true);
+    const verified = await startMove(
+      w.admin,
+      { range: "-40", to: "s3" },
+      { ...options, stopAfter: "verify" },
+    );
+    expect(verified.state).toBe("verified");
+    expect(verified.verify?.differences).toBe(0);
+    expect(verified.pauseMs).toBeNull();
+    // The source still serves the range, and cleanup has nothing to do yet.
+    expect((await w.admin.snapshot()).ranges[0]).toMatchObject({ shard: "s1", state: "moving" });
+    await expect(cleanupMove(w.admin, verified.moveId, options)).rejects.toMatchObject({
+      code: "MOVE_STATE",
+    });
+    const done = await cutoverMove(w.admin, verified.moveId, options);
+    await workload.stop();
+    expect(done.state).toBe("done");
+    expect(done.pauseMs).toBeGreaterThan(0);
+    expect(Object.keys(done.phaseMs)).toEqual(["cutting_over", "cleaning"]);
+    await expectModel(w, workload.model);
+  });
+
   it("backs off when the pause would pass max-pause-ms, retries, then gives up with the source serving; a later resume finishes", async () => {
     const { w, workload } = await world(23, true);
     const events: MoveEvent[] = [];
