@@ -197,12 +197,6 @@ const REFUSALS: Record<string, Refusal> = {
       await c.db.s2("accounts").insert({ user_id: key, balance: 1, name: "pinned" });
     },
   },
-  "--throttle-replica-lag-ms without a replica to watch": {
-    args: ["move", "-80", "--to", "s3", "--throttle-replica-lag-ms", "500"],
-    status: 2,
-    code: "BAD_ARGUMENT",
-    message: /--throttle-replica-lag-ms needs the replicas to watch: add --replica/,
-  },
   "a chunk size that is not a number": {
     args: ["move", "-80", "--to", "s3", "--chunk-size", "lots"],
     status: 2,

@@ -78,11 +78,11 @@ const OPTIONS: Readonly<Record<MoveFlagName, () => Option[]>> = {
   throttle: () => [
     new Option(
       "--throttle-replica-lag-ms <ms>",
-      "pause copy and cleanup while a replica of the source (--replica) lags more than this",
+      "pause copy and cleanup while a replica of the source lags more than this: those given with --replica, else those the source lists (SHOW SLAVE HOSTS)",
     ).argParser(wholeNumber("--throttle-replica-lag-ms", 0)),
     new Option(
       "--replica <url>",
-      "a replica of the source to watch for --throttle-replica-lag-ms (repeat for each one)",
+      "a replica of the source to watch for --throttle-replica-lag-ms, mysql://user:password@host:port (repeat for each one; default: the replicas the source lists)",
     ).argParser(collect),
   ],
   user: () => [
@@ -149,20 +149,15 @@ export function moveOptionsOf(
     readonly credentials: CredentialResolver;
   },
 ): MoveOptions {
-  if (flags.throttleReplicaLagMs !== undefined && !flags.replica?.length) {
-    throw new UsageError(
-      "BAD_ARGUMENT",
-      "--throttle-replica-lag-ms needs the replicas to watch: add --replica mysql://user@host:port for each replica of the source",
-    );
-  }
   return {
     ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
     ...(flags.verify !== undefined ? { verify: flags.verify } : {}),
     ...(flags.maxPauseMs !== undefined ? { maxPauseMs: flags.maxPauseMs } : {}),
     ...(flags.maxLagMs !== undefined ? { maxLagMs: flags.maxLagMs } : {}),
     ...(flags.throttleReplicaLagMs !== undefined
-      ? { throttleReplicaLagMs: flags.throttleReplicaLagMs, replicas: flags.replica ?? [] }
+      ? { throttleReplicaLagMs: flags.throttleReplicaLagMs }
       : {}),
+    ...(flags.replica?.length ? { replicas: flags.replica } : {}),
     ...(flags.cleanup !== undefined ? { cleanup: flags.cleanup } : {}),
     ...(flags.dryRun ? { dryRun: true } : {}),
     ...(flags.stopAfter !== undefined ? { stopAfter: flags.stopAfter } : {}),
