@@ -5,6 +5,7 @@ import { MoveSession, openShardConnection, rangeSelector } from "@shardkit/migra
 
 const ROWS = Number(process.env.ROWS ?? 200000);
 const CHUNK = Number(process.env.CHUNK ?? 1000);
+const CHUNK_TIME = Number(process.env.CHUNK_TIME ?? 200);
 const fleet = await startFleet({ servers: 2 });
 try {
   const rec = async (i, name) => {
@@ -35,6 +36,7 @@ try {
     tables: [{ name: "t", keyColumn: "user_id", keyFunction: "hash" }],
     selector: rangeSelector(FULL_RANGE, []),
     chunkSize: CHUNK,
+    chunkTimeMs: CHUNK_TIME,
   });
   let t0 = performance.now();
   const cpuStart = process.cpuUsage();
@@ -58,6 +60,7 @@ try {
     JSON.stringify({
       rows: ROWS,
       chunk: CHUNK,
+      chunkTimeMs: CHUNK_TIME,
       copied: m,
       dumped: n,
       moverCpuMs,

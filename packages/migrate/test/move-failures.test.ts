@@ -24,6 +24,8 @@ afterAll(async () => {
 
 const options = {
   chunkSize: 60,
+  // Fixed chunks, so that the copy passes each failpoint as often as the tests count on.
+  chunkTimeMs: 0,
   user: MOVER.user,
   credentials: () => MOVER.password,
   cleanupGraceMs: 500,

@@ -77,7 +77,11 @@ export async function openShardConnection(
   }
   const run = async (sql: string, params?: readonly unknown[]): Promise<unknown> => {
     try {
-      const [result] = await raw.query(sql, params as unknown[] | undefined);
+      // Without parameters mysql2 sends the text as it is, without scanning it for placeholders.
+      const [result] =
+        params && params.length > 0
+          ? await raw.query(sql, params as unknown[])
+          : await raw.query(sql);
       return result;
     } catch (error) {
       throw wrapMysqlError(error, where, sql, login.password);

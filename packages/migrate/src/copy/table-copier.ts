@@ -39,8 +39,14 @@ export interface TableCopyOptions {
   readonly writer: RowWriter;
   readonly catchUp: CatchUp;
   readonly progress: TargetProgress;
-  /** Source rows read per chunk. */
+  /** Source rows read by the first chunk. */
   readonly chunkSize: number;
+  /**
+   * Chunk sizes then follow the time chunks take, aiming at this many ms each (as
+   * pt-online-schema-change's --chunk-time), between a tenth and 20 times `chunkSize`; 0 keeps
+   * every chunk at `chunkSize`. Default 0.
+   */
+  readonly chunkTimeMs?: number;
   readonly signal?: AbortSignal;
   /** Waits before each chunk while the servers are too busy (replica lag). */
   readonly throttle?: () => Promise<void>;
@@ -69,10 +75,13 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
   const rowsAtStart = state.rowsCopied;
   // The next chunk is read while this one is written: the applier only has to stand at a
   // chunk's position when that chunk is written, and reads run on the source's own session.
-  let reading: Promise<Chunk> | null = state.copied ? null : readAt(o, table, state.lastPk);
+  const sizer = chunkSizer(o.chunkSize, o.chunkTimeMs ?? 0);
+  let reading: Promise<Chunk> | null = state.copied
+    ? null
+    : readAt(o, table, state.lastPk, sizer.size);
   try {
     while (reading) {
-      const { rows, at } = await reading;
+      const { rows, at, limit } = await reading;
       reading = null;
       o.signal?.throwIfAborted();
       await o.catchUp.advanceTo(at, o.signal);
@@ -81,17 +90,18 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
       const next: TableProgress = {
         ...state,
         lastPk: last ? primaryKeyOf(table, last) : state.lastPk,
-        copied: rows.length < o.chunkSize,
+        copied: rows.length < limit,
         rowsCopied: state.rowsCopied + moved.length,
         rowsRead: state.rowsRead + rows.length,
       };
-      if (!next.copied) reading = readAt(o, table, next.lastPk);
+      if (!next.copied) reading = readAt(o, table, next.lastPk, sizer.size);
       await inTransaction(o.target, async () => {
         await o.writer.insert(table, moved);
         await saveChunkProgress(o.target, o.moveId, next, at, o.progress.eventsApplied);
       });
       // The applier's filter moves on only once the chunk is committed.
       Object.assign(state, next);
+      sizer.done(rows.length);
       const seconds = (performance.now() - started) / 1000;
       o.onProgress?.({
         table: table.name,
@@ -111,6 +121,35 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
 interface Chunk {
   readonly rows: Row[];
   readonly at: BinlogPosition;
+  /** The rows asked for: fewer means the table's end. */
+  readonly limit: number;
+}
+
+/**
+ * The size of the next chunk: half the last size and half what the last chunk's rate would
+ * copy in `targetMs` (a fixed `initial` when `targetMs` is 0).
+ */
+export function chunkSizer(
+  initial: number,
+  targetMs: number,
+): { readonly size: number; done(rows: number): void } {
+  let size = initial;
+  let last = performance.now();
+  const min = Math.max(1, Math.floor(initial / 10));
+  const max = initial * 20;
+  return {
+    get size() {
+      return size;
+    },
+    done(rows: number) {
+      const now = performance.now();
+      const ms = now - last;
+      last = now;
+      if (targetMs <= 0 || rows === 0 || ms <= 0) return;
+      const ideal = (rows / ms) * targetMs;
+      size = Math.min(max, Math.max(min, Math.round((size + ideal) / 2)));
+    },
+  };
 }
 
 /** Reads the chunk after `lastPk` in a consistent snapshot, with the snapshot's binlog position. */
@@ -118,6 +157,7 @@ async function readAt(
   o: TableCopyOptions,
   table: TableSchema,
   lastPk: PrimaryKey | null,
+  limit: number,
 ): Promise<Chunk> {
   await o.throttle?.();
   try {
@@ -129,11 +169,11 @@ async function readAt(
       o.source,
       table,
       lastPk,
-      o.chunkSize,
+      limit,
       table.columns,
       o.selector.sqlFilter(table),
     );
-    return { rows, at };
+    return { rows, at, limit };
   } finally {
     await o.source.query("COMMIT").catch(() => undefined);
   }

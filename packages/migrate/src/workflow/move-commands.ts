@@ -110,6 +110,7 @@ function optionsFor(move: MoveRecord, given: MoveOptions): ResolvedMoveOptions {
   const isNumber = (v: unknown) => typeof v === "number";
   const recorded: MoveOptions = {
     chunkSize: pick<number>("chunkSize", isNumber),
+    chunkTimeMs: pick<number>("chunkTimeMs", isNumber),
     verify: pick("verify", (v) => v === "checksum" || v === "count" || v === "none"),
     maxPauseMs: pick<number>("maxPauseMs", isNumber),
     maxLagMs: pick<number>("maxLagMs", isNumber),

@@ -17,8 +17,14 @@ export interface MoveRequest {
 
 /** How a move runs; every field has a default. */
 export interface MoveOptions {
-  /** Source rows read per copy, verify and cleanup chunk. Default 1000. */
+  /** Source rows read per verify and cleanup chunk, and by each table's first copy chunk. Default 1000. */
   readonly chunkSize?: number;
+  /**
+   * Copy chunks then grow or shrink so that each takes about this long (from a tenth to 20
+   * times `chunkSize`), as pt-online-schema-change's --chunk-time; 0 keeps them at `chunkSize`.
+   * Default 200.
+   */
+  readonly chunkTimeMs?: number;
   /** How the copy is verified before the cutover. Default `checksum`. */
   readonly verify?: VerifyMode;
   /** Writes to the range are never refused longer than this at the cutover. Default 500. */
@@ -119,6 +125,7 @@ export type ResolvedMoveOptions = Required<
   Pick<
     MoveOptions,
     | "chunkSize"
+    | "chunkTimeMs"
     | "verify"
     | "maxPauseMs"
     | "maxLagMs"
@@ -170,6 +177,7 @@ export function resolveOptions(options: MoveOptions = {}): ResolvedMoveOptions {
   return {
     ...options,
     chunkSize: positive("chunk size", options.chunkSize, 1000),
+    chunkTimeMs: positive("chunk time", options.chunkTimeMs, 200, 0),
     verify,
     maxPauseMs: positive("max-pause-ms", options.maxPauseMs, 500, 10),
     maxLagMs: positive("max-lag-ms", options.maxLagMs, 1000),
@@ -187,6 +195,7 @@ export function resolveOptions(options: MoveOptions = {}): ResolvedMoveOptions {
 export function recordedOptions(o: ResolvedMoveOptions): Record<string, unknown> {
   return {
     chunkSize: o.chunkSize,
+    chunkTimeMs: o.chunkTimeMs,
     verify: o.verify,
     maxPauseMs: o.maxPauseMs,
     maxLagMs: o.maxLagMs,

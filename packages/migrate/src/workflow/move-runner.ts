@@ -104,6 +104,7 @@ export async function runMove(
       tables: snapshot.tables,
       selector: selectorOf(move, snapshot),
       chunkSize: options.chunkSize,
+      chunkTimeMs: options.chunkTimeMs,
       ...(options.openBinlog ? { openBinlog: options.openBinlog } : {}),
     });
     if (options.throttleReplicaLagMs !== undefined) {

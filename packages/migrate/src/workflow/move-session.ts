@@ -40,8 +40,10 @@ export interface MoveSessionOptions {
   readonly login: ShardLoginResolver;
   readonly tables: readonly ShardedTable[];
   readonly selector: RowSelector;
-  /** Source rows read per copy chunk. Default 1000. */
+  /** Source rows read by a table's first copy chunk. Default 1000. */
   readonly chunkSize?: number;
+  /** Copy chunks then aim at this many ms each (0: all `chunkSize`). Default 0. */
+  readonly chunkTimeMs?: number;
   /** Row changes per applier transaction. Default 1000. */
   readonly batchRows?: number;
   readonly openBinlog?: BinlogOpener;
@@ -184,6 +186,7 @@ export class MoveSession {
           catchUp: this.catchUp,
           progress: this.progress,
           chunkSize: this.options.chunkSize ?? 1000,
+          chunkTimeMs: this.options.chunkTimeMs ?? 0,
           ...(signal ? { signal } : {}),
           ...(throttle ? { throttle } : {}),
           ...(onProgress ? { onProgress } : {}),
