@@ -30,6 +30,19 @@ export class MarkerClock {
     this.#seq = startSeq;
   }
 
+  /**
+   * Continues above the last marker this move wrote (its row on the source), so a marker of an
+   * earlier run met again in the binlog never passes for a new one, whatever the clocks did.
+   */
+  async resume(): Promise<void> {
+    const rows = await this.#source.query<{ seq: number | string }>(
+      `SELECT seq FROM ${MARKER_TABLE} WHERE move_id = ?`,
+      [this.#moveId],
+    );
+    const last = Number(rows[0]?.seq ?? 0);
+    if (last >= this.#seq) this.#seq = last;
+  }
+
   /** Writes the next marker on the source and returns its number. */
   async write(): Promise<number> {
     const seq = ++this.#seq;

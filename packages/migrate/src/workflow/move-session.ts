@@ -118,7 +118,15 @@ export class MoveSession {
       await ensureProgressTables(target);
       await sourceWriter.execute(CREATE_MARKER_TABLE);
       const progress = await loadProgress(target, options.moveId);
-      return new MoveSession(options, { source, target, sourceWriter }, flavour, schemas, progress);
+      const session = new MoveSession(
+        options,
+        { source, target, sourceWriter },
+        flavour,
+        schemas,
+        progress,
+      );
+      await session.markers.resume();
+      return session;
     } catch (error) {
       await Promise.all(opened.map((c) => c.close()));
       throw error;
