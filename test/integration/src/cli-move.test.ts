@@ -362,7 +362,7 @@ describe("shardkit move", () => {
       );
       expect(stdout).not.toContain("{");
       expect(drawn).toMatch(
-        /copy +\[#+\] +100% {2}\d+ rows copied \(\d+ of ~\d+ read\), [\d,]+ rows\/s, ETA/,
+        /copy +\[#+\] +100% {2}\d+ rows copied \(\d+ of ~\d+ read\), [\d,]+ rows\/s, copied/,
       );
       expect(drawn).toMatch(/\d\d:\d\d:\d\d {2}cutting over\n/);
       expect(drawn).toMatch(/cleanup +\[[#-]+\] +\d+% {2}\d+ rows deleted from the source/);

@@ -1,7 +1,7 @@
 import { formatKeyRange, type MoveRecord } from "@shardkit/directory";
 import type { MoveSummary } from "@shardkit/migrate";
 import { formatTable } from "../output.js";
-import { count } from "./progress-state.js";
+import { count, plural } from "./progress-state.js";
 
 /** How a move is named in sentences: `range 40-80` or `key alice`. */
 export function moveSubject(move: Pick<MoveRecord, "kind" | "range" | "keyText">): string {
@@ -45,7 +45,7 @@ function outcome(move: MoveRecord): string {
 function verifyText(summary: MoveSummary): string {
   const v = summary.verify;
   if (v === null) return "not run in this run";
-  const tables = `${v.tables.length} tables`;
+  const tables = plural(v.tables.length, "table");
   return v.differences === 0
     ? `${v.mode}: no differences (${tables})`
     : `${v.mode}: ${count(v.differences)} rows differ (${tables})`;

@@ -42,7 +42,6 @@ export class ProgressBars {
   onEvent(event: MoveEvent): void {
     if (event.type === "phase") {
       this.#multibar.log(`${new Date().toISOString().slice(11, 19)}  ${phaseName(event.phase)}\n`);
-      return;
     }
     const phase = this.#state.apply(event, performance.now());
     if (phase === null) return;

@@ -53,10 +53,23 @@ describe("ProgressState", () => {
     expect(p.lines()[0]?.text).toContain("ETA 11 s");
   });
 
+  it("fills the copy bar once every table is copied, whatever the estimate said", () => {
+    const p = new ProgressState();
+    p.apply({ type: "phase", moveId: "m", phase: "copying" }, 0);
+    p.apply(copy("a", 40, 99, 100), 0);
+    expect(p.lines()[0]).toMatchObject({ value: 99, total: 100 });
+    expect(p.apply({ type: "phase", moveId: "m", phase: "copied" }, 10)).toBe("copy");
+    expect(p.lines()[0]).toMatchObject({ value: 99, total: 99 });
+    expect(p.lines()[0]?.text).toMatch(/rows\/s, copied$/);
+  });
+
   it("tells verify differences, cutover attempts and cleanup against the rows copied", () => {
     const p = new ProgressState();
     p.apply(copy("a", 80, 160), 0);
     p.apply({ type: "verify", table: "a", chunks: 3, differences: 0 }, 0);
+    expect(p.lines().find((l) => l.phase === "verify")?.text).toBe(
+      "3 chunks in 1 table, no differences",
+    );
     p.apply({ type: "verify", table: "b", chunks: 2, differences: 2 }, 0);
     p.apply({ type: "cutover", attempt: 1, pauseMs: 510, ok: false, reason: "marker late" }, 0);
     expect(p.lines().find((l) => l.phase === "verify")?.text).toBe(

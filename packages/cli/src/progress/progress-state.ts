@@ -31,6 +31,8 @@ export class ProgressState {
   #copyStart: { at: number; read: number } | null = null;
   #copyRate = 0;
   #readRate = 0;
+  /** Every table copied: the copy bar is full whatever the estimate said. */
+  #copied = false;
   #catchup: { eventsApplied: number; lagMs: number } | null = null;
   readonly #verify = new Map<string, { chunks: number; differences: number }>();
   #cutover: { attempt: number; pauseMs: number; ok: boolean; reason?: string } | null = null;
@@ -39,6 +41,12 @@ export class ProgressState {
   /** Takes one event in, at `nowMs`; returns the phase it changed, if any. */
   apply(event: MoveEvent, nowMs: number): ProgressPhase | null {
     switch (event.type) {
+      case "phase":
+        if (event.phase !== "copying" && event.phase !== "created" && this.#copy.size > 0) {
+          this.#copied = true;
+          return "copy";
+        }
+        return null;
       case "copy":
         this.#copy.set(event.table, {
           rowsCopied: event.rowsCopied,
@@ -101,7 +109,7 @@ export class ProgressState {
         phase: "verify",
         value: 0,
         total: null,
-        text: `${count(sum(v.map((x) => x.chunks)))} chunks in ${this.#verify.size} tables, ${differences === 0 ? "no differences" : `${count(differences)} rows differ`}`,
+        text: `${count(sum(v.map((x) => x.chunks)))} chunks in ${plural(this.#verify.size, "table")}, ${differences === 0 ? "no differences" : `${count(differences)} rows differ`}`,
       });
     }
     if (this.#cutover) {
@@ -136,9 +144,10 @@ export class ProgressState {
   #copyLine(): PhaseLine {
     const tables = [...this.#copy.values()];
     const read = this.#rowsRead();
-    const total = Math.max(read, sum(tables.map((t) => t.totalEstimate)));
-    const eta =
-      this.#readRate > 0 && total > read
+    const total = this.#copied ? read : Math.max(read, sum(tables.map((t) => t.totalEstimate)));
+    const eta = this.#copied
+      ? "copied"
+      : this.#readRate > 0 && total > read
         ? `ETA ${duration((total - read) / this.#readRate)}`
         : "ETA -";
     const lag = this.#catchup ? `, lag ${count(this.#catchup.lagMs)} ms` : "";
@@ -149,6 +158,11 @@ export class ProgressState {
       text: `${count(this.rowsCopied())} rows copied (${count(read)} of ~${count(total)} read), ${count(this.#copyRate)} rows/s, ${eta}${lag}`,
     };
   }
+}
+
+/** `1 table`, `2 tables`. */
+export function plural(n: number, noun: string): string {
+  return `${count(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function sum(values: readonly number[]): number {
