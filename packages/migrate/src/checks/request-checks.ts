@@ -207,16 +207,25 @@ async function keyColumnType(
   table: { readonly name: string; readonly keyColumn: string },
   login: ShardLoginResolver,
 ) {
+  let failure: unknown = null;
   for (const shard of snapshot.shards) {
-    const conn = await openShardConnection(shard, login(shard));
+    // A shard the mover cannot read (no grant there, or down) leaves the question to the next.
+    const conn = await openShardConnection(shard, login(shard)).catch((error: unknown) => {
+      failure = error;
+      return null;
+    });
+    if (!conn) continue;
     try {
       const types = await readKeyColumnTypes((sql, params) => conn.query(sql, params), [table]);
       const type = types.get(table.name);
       if (type) return type;
+    } catch (error) {
+      failure = error;
     } finally {
       await conn.close();
     }
   }
+  if (failure) throw failure;
   throw new MoveError(
     "TABLE_NOT_ON_SHARD",
     `no shard has the key column ${table.name}.${table.keyColumn} to read the key by; create the table and retry`,
