@@ -101,6 +101,30 @@ describe("copy and catch-up", () => {
     await compare(w, selector, s);
   });
 
+  it("converges across binlog rotations during the copy and after it", async () => {
+    const w = await world();
+    const writer = new Workload(await connectTo(w.source), 13);
+    open.push({ close: () => writer.stop() });
+    await writer.seed(400);
+    const selector = rangeSelector(HALF, []);
+    const s = await session(w, "move-rotate", selector);
+    open.push(s);
+    writer.start(400);
+    let chunks = 0;
+    await s.copy(() => {
+      // A new binlog file every few chunks: snapshots then start in a file the stream has not reached.
+      if (++chunks % 5 === 0) void w.src.execute("FLUSH BINARY LOGS");
+    });
+    await w.src.execute("FLUSH BINARY LOGS");
+    for (let i = 0; i < 10; i++) await s.catchUp.step(20);
+    await writer.stop();
+    await s.catchUpNow(10_000);
+    const [status] = await w.src.query<{ File: string }>("SHOW MASTER STATUS");
+    expect(s.catchUp.position?.file).toBe(status?.File);
+    expect(Number(status?.File.split(".").at(-1))).toBeGreaterThan(3);
+    await compare(w, selector, s);
+  });
+
   it("resumes after a failure between chunks from the last committed chunk and binlog position", async () => {
     const w = await world();
     const writer = new Workload(await connectTo(w.source), 11);
