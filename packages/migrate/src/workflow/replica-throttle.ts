@@ -23,7 +23,11 @@ export async function replicasOf(
   urls: readonly string[] | undefined,
 ): Promise<MysqlEndpoint[]> {
   if (urls && urls.length > 0) return urls.map((u) => parseMysqlUrl(u));
-  const hosts = await source.query<{ Host?: string; Port?: number | string }>("SHOW SLAVE HOSTS");
+  type Host = { Host?: string; Port?: number | string };
+  // MySQL 8.4 knows only SHOW REPLICAS; MariaDB and older MySQL know SHOW SLAVE HOSTS.
+  const hosts = await source
+    .query<Host>("SHOW SLAVE HOSTS")
+    .catch(() => source.query<Host>("SHOW REPLICAS"));
   return hosts
     .filter((h) => h.Host)
     .map((h) => ({
