@@ -14,7 +14,7 @@ import knexFactory from "knex";
 /** Rows of the moved table on the source shard, about 100 bytes each. */
 const ROWS = 200_000;
 /** Copy runs of each side, alternated. */
-const COPY_RUNS = 2;
+const COPY_RUNS = 3;
 /** Row changes written while no mover runs, then applied as fast as the applier can. */
 const BACKLOG_ROWS = 100_000;
 /** The writer's rates and how long the lag is watched. */
@@ -305,9 +305,28 @@ async function cutoverPause(w) {
     let summary;
     /** @type {Awaited<ReturnType<ReturnType<typeof pacedWriter>["stop"]>>} */
     let engine;
+    // The directory's two cutover changes, timed: the pause is the freeze, the marker's round
+    // trip through the binlog to the target, and the switch.
+    /** @type {Record<string, number>} */
+    const changeMs = {};
+    const admin = new Proxy(w.store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (typeof value !== "function") return value;
+        if (property !== "freezeRange" && property !== "switchRange") return value.bind(target);
+        return async (/** @type {unknown[]} */ ...args) => {
+          const t0 = performance.now();
+          try {
+            return await value.apply(target, args);
+          } finally {
+            changeMs[property] = performance.now() - t0;
+          }
+        };
+      },
+    });
     try {
       summary = await startMove(
-        w.store,
+        admin,
         { range: "-80", to },
         {
           ...w.mover,
@@ -358,6 +377,8 @@ async function cutoverPause(w) {
     return {
       rows: ROWS,
       enginePauseMs: summary.pauseMs,
+      freezeMs: changeMs.freezeRange ?? Number.NaN,
+      switchMs: changeMs.switchRange ?? Number.NaN,
       engineAttempts: cutovers.length,
       engineStallMs: spread(ms(engine.done)),
       engineStallNearCutoverMs: spread(near),

@@ -74,7 +74,7 @@ if (mv.catchUp) {
 if (mv.pause) {
   const p = mv.pause;
   console.log(
-    `| write pause at cutover: longest stall of a writer at 500 writes/s through a router vs the naive way (freeze, dump, load, switch) | ${p.engineStallNearCutoverMs.max.toFixed(0)} ms (the mover's pause ${p.enginePauseMs} ms) | ${p.naiveStallMs.max.toFixed(0)} ms (pause ${p.naivePauseMs.toFixed(0)} ms) | ${(p.engineStallNearCutoverMs.max / p.naiveStallMs.max).toFixed(3)} | <= 100 ms |`,
+    `| write pause at cutover: longest stall of a writer at 500 writes/s through a router vs the naive way (freeze, dump, load, switch) | ${p.engineStallNearCutoverMs.max.toFixed(0)} ms (the mover's pause ${p.enginePauseMs} ms: freeze ${p.freezeMs.toFixed(0)}, marker ${(Number(p.enginePauseMs) - p.freezeMs - p.switchMs).toFixed(0)}, switch ${p.switchMs.toFixed(0)}) | ${p.naiveStallMs.max.toFixed(0)} ms (pause ${p.naivePauseMs.toFixed(0)} ms) | ${(p.engineStallNearCutoverMs.max / p.naiveStallMs.max).toFixed(3)} | <= 100 ms |`,
   );
   console.log(
     `| longest stall of that writer during the whole move (copy, verify, cutover) | ${p.engineStallMs.max.toFixed(0)} ms (p99 ${p.engineStallMs.p99.toFixed(0)} ms) | | | |`,
