@@ -3,7 +3,7 @@
 // builder (its table, its select list, its clauses).
 import { createRequire } from "node:module";
 import type { Knex } from "knex";
-import type { FenceParams } from "../write/fence-params.js";
+import { type FenceParams, markRetryable } from "../write/fence-params.js";
 
 const require = createRequire(import.meta.url);
 
@@ -38,10 +38,14 @@ class FencedTransaction extends TransactionMySQL2 {
     // Not through this.query(): knex treats ER_SP_DOES_NOT_EXIST as success there, which
     // would turn a shard without fence procedures into an unfenced write.
     const { trxClient } = this as unknown as KnexTransactionInternals;
-    return trxClient.query(conn, {
-      sql: "CALL shardkit_begin_fenced(?, ?)",
-      bindings: [this.fence.ksid, this.fence.keyBytes],
-    });
+    return trxClient
+      .query(conn, {
+        sql: "CALL shardkit_begin_fenced(?, ?)",
+        bindings: [this.fence.ksid, this.fence.keyBytes],
+      })
+      .catch((error: unknown) => {
+        throw markRetryable(error);
+      });
   }
 }
 

@@ -27,6 +27,29 @@ export function isFenceError(error: unknown): boolean {
   return (error as { errno?: number } | null)?.errno === FENCE_ERRNO;
 }
 
+/** MySQL's error number for a transaction rolled back to break a deadlock. */
+const ER_LOCK_DEADLOCK = 1213;
+const RETRYABLE = Symbol("shardkit.retryableWrite");
+
+/**
+ * Marks `error` as safe to retry when it is a deadlock that rolled back a write before any of
+ * the caller's own statements ran (the fence check), or a unit the router sent whole (fence,
+ * statement and COMMIT): InnoDB rolled it all back, so nothing of it happened. The fence's
+ * locking read can deadlock with a directory change that inserts a fence row (a split, a pin).
+ */
+export function markRetryable(error: unknown): unknown {
+  const e = error as { errno?: unknown } | null;
+  if (e && typeof e === "object" && e.errno === ER_LOCK_DEADLOCK) {
+    Object.defineProperty(e, RETRYABLE, { value: true });
+  }
+  return error;
+}
+
+/** True when {@link markRetryable} marked the error: the write had no effect and may run again. */
+export function isRetryable(error: unknown): boolean {
+  return (error as { [RETRYABLE]?: boolean } | null)?.[RETRYABLE] === true;
+}
+
 /** A one-statement write found the fence closed: handled like the procedures' refusal. */
 export class FenceRefusal extends Error {
   readonly errno = FENCE_ERRNO;

@@ -5,7 +5,7 @@ import type { KeyTarget } from "../destination.js";
 import { describeValue } from "../router-arguments.js";
 import type { RouterContext } from "../router-context.js";
 import type { InsertOptions, InsertResult, Row } from "../router-options.js";
-import { FenceRefusal } from "./fence-params.js";
+import { FenceRefusal, markRetryable } from "./fence-params.js";
 import { runFencedStatement } from "./fenced-statement.js";
 import { retryFenced } from "./retry-fenced.js";
 
@@ -89,7 +89,13 @@ export class FencedInserts {
     }
     const bindings = columns.map((c) => row[c]);
     bindings.push(target.range.start, target.fence.ksid, target.fence.ksid);
-    const [result] = await this.#ctx.connections(target.shard).statements.query(sql, bindings);
+    const [result] = await this.#ctx
+      .connections(target.shard)
+      .statements.query(sql, bindings)
+      .catch((error: unknown) => {
+        // One autocommit statement: a deadlock rolled all of it back.
+        throw markRetryable(error);
+      });
     const header = result as mysql.ResultSetHeader;
     if (header.affectedRows === 0) {
       throw new FenceRefusal(

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import type mysql from "mysql2/promise";
 import type { KeyTarget } from "../destination.js";
 import type { ShardConnections } from "../shard-pools.js";
-import { distinctFences, isFenceError } from "./fence-params.js";
+import { distinctFences, isFenceError, markRetryable } from "./fence-params.js";
 
 /**
  * The fence of every key, one statement and COMMIT, sent as one multi-statement query.
@@ -28,7 +28,7 @@ export async function runFencedStatement(
     return (results as unknown[])[fences.length] as mysql.ResultSetHeader;
   } catch (error) {
     if (!isFenceError(error)) await conn.query("ROLLBACK").catch(() => undefined);
-    throw error;
+    throw markRetryable(error);
   } finally {
     conn.release();
   }

@@ -4,7 +4,7 @@ import type { RouterContext } from "../router-context.js";
 import { RouterError } from "../router-errors.js";
 import type { WriteOptions } from "../router-options.js";
 import { wrapShardError } from "../shard-errors.js";
-import { fencedError, isFenceError } from "./fence-params.js";
+import { fencedError, isFenceError, isRetryable } from "./fence-params.js";
 
 /** The first wait after a refused write that found no new owner, in ms. */
 const FIRST_WAIT_MS = 2;
@@ -15,8 +15,9 @@ const MAX_WAIT_MS = 10;
  * Locates the keys, runs `attempt` on their one shard, and on a fence refusal refreshes the
  * directory (one refresh shared by every refused write) and retries at once on a new owner, or
  * after a short wait (2 ms growing to 10 ms, cut short when routing moves) until the deadline;
- * then fails with DEADLINE_EXCEEDED whose cause is the FENCED refusal. Keys on two shards are
- * CROSS_SHARD.
+ * then fails with DEADLINE_EXCEEDED whose cause is the FENCED refusal. A write InnoDB rolled
+ * back whole to break a deadlock with a directory change (see `markRetryable`) runs again. Keys
+ * on two shards are CROSS_SHARD.
  */
 export async function retryFenced<T>(
   ctx: RouterContext,
@@ -43,6 +44,11 @@ export async function retryFenced<T>(
     try {
       return await attempt(targets);
     } catch (error) {
+      if (isRetryable(error) && Date.now() < deadline) {
+        // A deadlock with a directory change that rolled the write back whole: run it again.
+        await sleep(1 + Math.random() * wait);
+        continue;
+      }
       if (!isFenceError(error)) throw wrapShardError(error, first.shard, first.range);
       if (Date.now() >= deadline) {
         const move = cuttingOver(ctx.map, first);
@@ -85,4 +91,8 @@ function cuttingOver(map: DirectoryMap, target: KeyTarget): ActiveMove | undefin
           Buffer.from(m.keyBytes).equals(target.fence.keyBytes)
         : m.range.start <= target.ksid && target.ksid < m.range.end),
   );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
