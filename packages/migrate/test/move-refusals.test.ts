@@ -189,7 +189,10 @@ describe("a move is refused with one line and nothing changed", () => {
       { range: "-40", to: "s3" },
       { ...options, stopAfter: "copy" },
     );
-    expect(await expectRefused(w, { range: "-20", to: "s2" }, "RANGE_BUSY")).toContain("moving");
+    const busy = `overlaps move ${first.moveId}: range -40 is moving from s1 to s3 (copied); wait for it to finish or abort it`;
+    expect(await expectRefused(w, { range: "-20", to: "s2" }, "RANGE_BUSY")).toContain(busy);
+    // A range the moved one was split off from is busy too, not spanning shards.
+    expect(await expectRefused(w, { range: "-80", to: "s3" }, "RANGE_BUSY")).toContain(busy);
     await abortMove(w.admin, first.moveId, options);
     const k = Array.from({ length: 100 }, (_, i) => i + 1).find((n) => {
       const ksid = hashKeyFunction.ksid(n);

@@ -51,7 +51,7 @@ function busy(snapshot: DirectorySnapshot, range: KeyRange, what: string): void 
   if (move) {
     throw new MoveError(
       "RANGE_BUSY",
-      `${what} overlaps move ${move.id} (${move.source} to ${move.target}, ${move.state}); wait for it to finish or abort it (shardkit move abort ${move.id})`,
+      `${what} overlaps move ${move.id}: ${move.kind === "key" ? "a key in it" : `range ${formatKeyRange(move.range)}`} is moving from ${move.source} to ${move.target} (${move.state}); wait for it to finish or abort it (shardkit move abort ${move.id})`,
       { details: { move: move.id } },
     );
   }
@@ -59,8 +59,8 @@ function busy(snapshot: DirectorySnapshot, range: KeyRange, what: string): void 
 
 /**
  * Resolves a move request against the directory, refusing (one line, nothing changed): both or
- * neither of range and key, an unknown target, a range not served whole by one serving range
- * of one shard, target = source, an overlapping active move, a range holding a key pinned to
+ * neither of range and key, an unknown target, an overlapping active move, a range not served
+ * whole by one serving range of one shard, target = source, a range holding a key pinned to
  * another shard than its source.
  */
 export async function resolveRequest(
@@ -85,6 +85,9 @@ export async function resolveRequest(
       "the directory has no ranges yet; lay them out with shardkit layout even <n>",
     );
   }
+  // Before the layout checks: a range overlapping a move in progress spans the piece the move
+  // split off, and is busy rather than spanning shards.
+  busy(snapshot, range, `range ${text}`);
   const holder = snapshot.ranges.find(
     (r) => r.range.start <= range.start && range.end <= r.range.end,
   );
@@ -111,7 +114,6 @@ export async function resolveRequest(
       `range ${formatKeyRange(holder.range)} is ${holder.state}; wait for the move that holds it to finish`,
     );
   }
-  busy(snapshot, range, `range ${text}`);
   const away = snapshot.pins.find(
     (p) => p.shard !== source.name && range.start <= p.ksid && p.ksid < range.end,
   );
