@@ -1,11 +1,14 @@
-import type { ShardRecord } from "@shardkit/directory";
+import type { MysqlError, ShardRecord } from "@shardkit/directory";
 import { type SqlConnection, wrapMysqlError } from "@shardkit/directory/internal";
 import mysql from "mysql2/promise";
+import { MoveError } from "../move-error.js";
 
 /** How the mover logs in to a shard: the user and password to use. */
 export interface ShardLogin {
   readonly user: string;
   readonly password: string;
+  /** Where the password comes from, for the message when the shard refuses the login (never the password). */
+  readonly passwordFrom?: string;
 }
 
 /** Picks the login for a shard (the registered user and a password from the credentials by default). */
@@ -60,7 +63,10 @@ export function shardConnectOptions(shard: ShardRecord, login: ShardLogin): Shar
   };
 }
 
-/** Opens one connection to a shard's database; failures become a MysqlError naming the shard, never the password. */
+/**
+ * Opens one connection to a shard's database; failures become a MysqlError naming the shard,
+ * never the password, and a login the server refuses is SHARD_UNAVAILABLE naming the user.
+ */
 export async function openShardConnection(
   shard: ShardRecord,
   login: ShardLogin,
@@ -73,7 +79,7 @@ export async function openShardConnection(
     raw.on("error", () => undefined);
     await raw.query(SESSION_SETTINGS);
   } catch (error) {
-    throw wrapMysqlError(error, where, undefined, login.password);
+    throw loginError(shard, login, where, wrapMysqlError(error, where, undefined, login.password));
   }
   const run = async (sql: string, params?: readonly unknown[]): Promise<unknown> => {
     try {
@@ -102,4 +108,37 @@ export async function openShardConnection(
       await raw.end().catch(() => raw.destroy());
     },
   };
+}
+
+/**
+ * A login the shard refused (a wrong password, an unknown user, no access to the database)
+ * becomes SHARD_UNAVAILABLE, as the directory reports a shard it cannot log in to, naming the
+ * user and where its password comes from; any other failure stays as it is.
+ */
+function loginError(
+  shard: ShardRecord,
+  login: ShardLogin,
+  where: string,
+  error: MysqlError,
+): Error {
+  const code = error.mysqlCode;
+  const at = `${shard.host}:${shard.port}`;
+  let advice: string;
+  if (code === "ER_ACCESS_DENIED_ERROR") {
+    advice = `check that user ${login.user} exists on ${at} and that its password${login.passwordFrom ? ` (from ${login.passwordFrom})` : ""} is the server's`;
+  } else if (code === "ER_DBACCESS_DENIED_ERROR") {
+    advice = `grant ${login.user} the mover's privileges on ${shard.database} (docs/operations.md, Grants)`;
+  } else if (code === "ER_HOST_NOT_PRIVILEGED") {
+    advice = `let ${login.user} log in from this host on ${at}`;
+  } else {
+    return error;
+  }
+  const reason = error.message.startsWith(`${where}: `)
+    ? error.message.slice(where.length + 2)
+    : error.message;
+  return new MoveError(
+    "SHARD_UNAVAILABLE",
+    `shard ${shard.name} (${at}/${shard.database}) refused the mover's login as user ${login.user} (${reason}); ${advice}`,
+    { details: { shard: shard.name, user: login.user }, cause: error },
+  );
 }

@@ -4,6 +4,7 @@ import {
   type DirectoryAdmin,
   formatKeyRange,
   type MoveRecord,
+  shardPasswordVariable,
 } from "@shardkit/directory";
 import { resolveRequest } from "../checks/request-checks.js";
 import { checkShards } from "../checks/shard-checks.js";
@@ -23,7 +24,22 @@ import { type MoveGoal, runMove } from "./move-runner.js";
 
 function loginOf(o: MoveOptions): ShardLoginResolver {
   const password = o.credentials ?? credentialResolver();
-  return (shard) => ({ user: o.user ?? shard.user, password: password(shard.name) });
+  return (shard) => ({
+    user: o.user ?? shard.user,
+    password: password(shard.name),
+    passwordFrom: passwordSource(o, shard.name),
+  });
+}
+
+/** Where the mover's password for `shard` comes from, for a refused login's message. */
+function passwordSource(o: MoveOptions, shard: string): string {
+  const variable = shardPasswordVariable(shard);
+  if (!o.credentials) return `${variable} or SHARDKIT_SHARD_PASSWORD`;
+  if (o.user === undefined)
+    return `the credentials given for it (shardkit: ${variable} or the config's)`;
+  // shardkit move --user reads the mover's password from these (see docs/operations.md).
+  const mover = `SHARDKIT_MOVER_PASSWORD_${shard.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return `the mover's credentials (shardkit move --user: ${mover} or SHARDKIT_MOVER_PASSWORD)`;
 }
 
 /**
@@ -76,7 +92,7 @@ export async function startMove(
     if (pin) range = { start: pin.ksid, end: pin.ksid + 1 };
   }
   const id = randomUUID();
-  await admin.createMove({
+  const created = await admin.createMove({
     id,
     kind: resolved.kind,
     range,
@@ -85,15 +101,19 @@ export async function startMove(
     target: resolved.target.name,
     options: recordedOptions(o),
   });
-  o.onEvent?.({
-    type: "started",
-    moveId: id,
-    source: resolved.source.name,
-    target: resolved.target.name,
-    range: formatKeyRange(range),
-    ...(resolved.key ? { key: resolved.key.text } : {}),
+  // `started` (the id people resume with) comes once the lease is held, so that a resume
+  // started on seeing it is refused rather than taking the move over.
+  return runMove(admin, id, "rest", o, login, {
+    version: created.version,
+    event: {
+      type: "started",
+      moveId: id,
+      source: resolved.source.name,
+      target: resolved.target.name,
+      range: formatKeyRange(range),
+      ...(resolved.key ? { key: resolved.key.text } : {}),
+    },
   });
-  return runMove(admin, id, "rest", o, login);
 }
 
 /** The options a move was recorded with, under those given now (`stopAfter` and `dryRun` only from now). */

@@ -1,6 +1,5 @@
 import type { DirectoryAdmin, MoveRecord, MoveState } from "@shardkit/directory";
 import { selectorOf } from "../checks/shard-checks.js";
-import { waitForRouters } from "../cleanup/router-wait.js";
 import { deleteMovedRows } from "../cleanup/row-deleter.js";
 import { dropProgress, inTransaction, saveTableProgress } from "../copy/target-progress.js";
 import { compareTargetTables, createTargetTables } from "../copy/target-tables.js";
@@ -9,6 +8,7 @@ import { MoveError } from "../move-error.js";
 import { type VerifyResult, verifyRange } from "../verify/range-verifier.js";
 import type { MoveEvent, ResolvedMoveOptions } from "./move-options.js";
 import type { MoveSession } from "./move-session.js";
+import { waitForRouters } from "./router-wait.js";
 
 /** What this run did, gathered for its summary. */
 export interface RunReport {
@@ -28,6 +28,8 @@ export interface PhaseContext {
   readonly signal: AbortSignal;
   readonly emit: (event: MoveEvent) => void;
   readonly report: RunReport;
+  /** A directory version that knows of the move: routers must hold it before the target holds copies. */
+  readonly movedVersion: number;
   readonly throttle?: () => Promise<void>;
 }
 
@@ -82,6 +84,10 @@ export async function copyPhase(c: PhaseContext): Promise<void> {
       `table ${different.table} on target ${c.move.target} is not defined as on ${c.move.source} (${different.difference}); make the definitions equal, then resume or abort the move`,
     );
   }
+  if (!copyStarted(c)) {
+    // A router that has not loaded the move would count the target's copies in its scatters.
+    await awaitRouters(c, c.movedVersion, "before the copy, ");
+  }
   await createTargetTables(s.target, tables.missing);
   for (const m of tables.missing) {
     const t = {
@@ -119,6 +125,36 @@ export async function copyPhase(c: PhaseContext): Promise<void> {
     lagMs: Math.round(s.markers.lagMs()),
   });
   await enter(c, "copied");
+}
+
+/** True once the target holds (or may hold) copies: some table's copy has begun. */
+function copyStarted(c: PhaseContext): boolean {
+  return [...c.session.progress.tables.values()].some((t) => t.copied || t.lastPk !== null);
+}
+
+/**
+ * Waits until every live router holds `version` or later, or the grace period passed (the
+ * liveness rule of {@link waitForRouters}), and records what it saw in the move's history.
+ */
+async function awaitRouters(c: PhaseContext, version: number, when: string): Promise<void> {
+  const waited = await waitForRouters(c.admin, version, {
+    liveMs: c.options.routerLiveMs,
+    graceMs: c.options.cleanupGraceMs,
+    signal: c.signal,
+  });
+  const behind = waited.behind.map((h) => `${h.id} (${h.host}, version ${h.version})`);
+  await c.admin.updateMove(
+    c.move.id,
+    c.owner,
+    {},
+    {
+      message:
+        behind.length === 0
+          ? `${when}every live router holds version ${version} or later (waited ${waited.waitedMs} ms)`
+          : `${when}grace period over after ${waited.waitedMs} ms; routers still behind: ${behind.join(", ")}`,
+      details: { version, waitedMs: waited.waitedMs, behind },
+    },
+  );
 }
 
 /** Verify: compares both sides; a difference fails the move with VERIFY_FAILED naming keys. */
@@ -192,24 +228,8 @@ export async function cleanupPhase(c: PhaseContext): Promise<void> {
     );
   }
   await enter(c, "cleaning");
-  const waited = await waitForRouters(c.admin, version, {
-    liveMs: c.options.routerLiveMs,
-    graceMs: c.options.cleanupGraceMs,
-    signal: c.signal,
-  });
-  const behind = waited.behind.map((h) => `${h.id} (${h.host}, version ${h.version})`);
-  await c.admin.updateMove(
-    c.move.id,
-    c.owner,
-    {},
-    {
-      message:
-        behind.length === 0
-          ? `every live router holds version ${version} or later (waited ${waited.waitedMs} ms)`
-          : `grace period over after ${waited.waitedMs} ms; routers still behind: ${behind.join(", ")}`,
-      details: { waitedMs: waited.waitedMs, behind },
-    },
-  );
+  // A router still on an older version reads the range from the source.
+  await awaitRouters(c, version, "");
   const selector = selectorOf(move, await c.admin.snapshot());
   const s = c.session;
   for (const table of [...s.schemas.values()].sort((a, b) => a.name.localeCompare(b.name))) {

@@ -66,10 +66,17 @@ export function requireGoal(move: MoveRecord, goal: MoveGoal): void {
   );
 }
 
+/** What the run that recorded a move knows of it: the directory version that recorded it, and its `started` event. */
+export interface MoveStart {
+  readonly version: number;
+  readonly event: MoveEvent;
+}
+
 /**
  * Runs a move from where it stands towards `goal` under its lease: copy, verify, cutover,
  * cleanup, each recorded in the directory. A failure is recorded (`failed`, `failedIn`,
- * `error`) and thrown; resume continues from there.
+ * `error`) and thrown; resume continues from there. `start` (from the run that recorded the
+ * move) has its event emitted once the lease is held.
  */
 export async function runMove(
   admin: DirectoryAdmin,
@@ -77,6 +84,7 @@ export async function runMove(
   goal: MoveGoal,
   options: ResolvedMoveOptions,
   login: ShardLoginResolver,
+  start?: MoveStart,
 ): Promise<MoveSummary> {
   requireGoal(await admin.getMove(id), goal);
   const { keeper, move } = await LeaseKeeper.acquire(admin, id, options.leaseTtlMs);
@@ -86,6 +94,7 @@ export async function runMove(
   let session: MoveSession | null = null;
   let throttle: ReplicaThrottle | null = null;
   try {
+    if (start) emit(start.event);
     requireGoal(move, goal);
     const snapshot = await admin.snapshot();
     const source = snapshot.shards.find((s) => s.name === move.source);
@@ -119,6 +128,8 @@ export async function runMove(
       signal,
       emit,
       report,
+      // A resumed run does not know the version that recorded the move; the one it read is later.
+      movedVersion: start?.version ?? snapshot.version,
       ...(throttle ? { throttle: throttle.wait } : {}),
     };
     await runPhases(c, goal);
