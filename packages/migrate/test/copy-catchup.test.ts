@@ -1,4 +1,4 @@
-import type { KeyRange, ShardRecord } from "@shardkit/directory";
+import { hashKeyFunction, type KeyRange, type ShardRecord } from "@shardkit/directory";
 import { type Fleet, startFleet } from "@shardkit/fleet";
 import {
   armFailpoint,
@@ -60,6 +60,14 @@ function session(w: World, moveId: string, selector: RowSelector, chunkSize = 40
     chunkSize,
     batchRows: 50,
   });
+}
+
+/** The first key in [from, to] whose ksid is (or is not) in {@link HALF}. */
+function firstIn(from: number, to: number, inside: boolean): number {
+  for (let k = from; k <= to; k++) {
+    if (hashKeyFunction.ksid(k) < HALF.end === inside) return k;
+  }
+  throw new Error(`no key in ${from}..${to}`);
 }
 
 /** The range's rows on the source and every row on the target, per table. */
@@ -157,6 +165,83 @@ describe("copy and catch-up", () => {
     await writer.stop();
     await third.catchUpNow(10_000);
     await compare(w, selector, third);
+  });
+
+  it("skip a chunk's row that the application re-keyed onto the target after the chunk's snapshot", async () => {
+    const w = await world();
+    await new Workload(w.src, 3).seed(200);
+    const selector = rangeSelector(HALF, []);
+    const s = await session(w, "move-stale-chunk", selector);
+    open.push(s);
+    // An account of the first chunk, in the range; and a key outside it (another range's).
+    const x = firstIn(1, 40, true);
+    const away = firstIn(1, 400, false);
+    await s.startStream();
+    const advance = s.catchUp.advanceTo.bind(s.catchUp);
+    let rekeyed = false;
+    s.catchUp.advanceTo = async (at, signal) => {
+      // The first chunk is read; before it is written, the row moves to another range's shard
+      // as a router moves it: deleted on the source, inserted (same primary key) on the target.
+      if (!rekeyed) {
+        rekeyed = true;
+        await w.src.execute("DELETE FROM accounts WHERE id = ?", [x]);
+        await w.dst.execute("INSERT INTO accounts VALUES (?, ?, 9, 'rekeyed', NULL)", [x, away]);
+      }
+      return advance(at, signal);
+    };
+    await s.copy();
+    await s.catchUpNow(10_000);
+    expect(rekeyed).toBe(true);
+    const [kept] = await w.dst.query<{ user_id: number; name: string }>(
+      "SELECT user_id, name FROM accounts WHERE id = ?",
+      [x],
+    );
+    expect(kept).toEqual({ user_id: away, name: "rekeyed" });
+    await w.dst.execute("DELETE FROM accounts WHERE id = ?", [x]);
+    await compare(w, selector, s);
+  });
+
+  it("skip a binlog row that the application re-keyed onto the target before the applier reached it", async () => {
+    const w = await world();
+    await new Workload(w.src, 5).seed(200);
+    const selector = rangeSelector(HALF, []);
+    const s = await session(w, "move-stale-event", selector);
+    open.push(s);
+    await s.copy();
+    const id = 900_001;
+    const inRange = firstIn(1, 400, true);
+    const away = firstIn(1, 400, false);
+    // Inserted in the range on the source, then re-keyed to the target before the applier runs.
+    await w.src.execute("INSERT INTO accounts VALUES (?, ?, 1, 'new', NULL)", [id, inRange]);
+    await w.src.execute("DELETE FROM accounts WHERE id = ?", [id]);
+    await w.dst.execute("INSERT INTO accounts VALUES (?, ?, 9, 'rekeyed', NULL)", [id, away]);
+    await s.catchUpNow(10_000);
+    const [kept] = await w.dst.query<{ user_id: number; name: string }>(
+      "SELECT user_id, name FROM accounts WHERE id = ?",
+      [id],
+    );
+    expect(kept).toEqual({ user_id: away, name: "rekeyed" });
+    await w.dst.execute("DELETE FROM accounts WHERE id = ?", [id]);
+    await compare(w, selector, s);
+  });
+
+  it("stop with KEY_COLLISION when a primary key of the range is on the target under another range's key too", async () => {
+    const w = await world();
+    await new Workload(w.src, 9).seed(200);
+    const selector = rangeSelector(HALF, []);
+    const x = firstIn(1, 40, true);
+    const away = firstIn(1, 400, false);
+    await w.dst.execute("INSERT INTO accounts VALUES (?, ?, 9, 'other', NULL)", [x, away]);
+    const s = await session(w, "move-collision", selector);
+    open.push(s);
+    await expect(s.copy()).rejects.toMatchObject({
+      code: "KEY_COLLISION",
+      message: expect.stringContaining(`primary key [${x}] that belongs to another range`),
+    });
+    // The other range's row is untouched.
+    expect(await w.dst.query("SELECT user_id, name FROM accounts WHERE id = ?", [x])).toEqual([
+      { user_id: away, name: "other" },
+    ]);
   });
 
   it("number markers above every earlier run's, even when the mover's clock went back", async () => {

@@ -20,47 +20,76 @@ const ER_DUP_ENTRY = 1062;
 /**
  * Writes a move's rows on the target, idempotently, inside the caller's transaction. A row is
  * only ever overwritten or deleted when the target's row with that primary key is a copy of
- * one the move moves: a row of another range with the same primary key is KEY_COLLISION,
- * never lost.
+ * one the move moves. A row of another range with the same primary key is never lost: when
+ * the source no longer has that primary key in the range, the row being written is stale (the
+ * binlog carries its deletion) and is skipped; else the key is on two shards: KEY_COLLISION.
  */
 export class RowWriter {
   readonly #conn: SqlConnection;
+  readonly #source: SqlConnection;
   readonly #flavour: ServerFlavour;
   readonly #selector: RowSelector;
   readonly #target: string;
 
-  constructor(conn: SqlConnection, flavour: ServerFlavour, selector: RowSelector, target: string) {
+  /**
+   * `conn` is the target session (the caller's transaction); `source` a source session that
+   * reads committed rows, never inside a snapshot.
+   */
+  constructor(
+    conn: SqlConnection,
+    source: SqlConnection,
+    flavour: ServerFlavour,
+    selector: RowSelector,
+    target: string,
+  ) {
     this.#conn = conn;
+    this.#source = source;
     this.#flavour = flavour;
     this.#selector = selector;
     this.#target = target;
   }
 
-  /** Inserts rows the target should not have yet (a copy chunk); falls back to {@link upsert} when some exist. */
-  async insert(table: TableSchema, rows: readonly Row[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Inserts rows the target should not have yet (a copy chunk); falls back to {@link upsert}
+   * when some exist. Returns the rows skipped as stale.
+   */
+  async insert(table: TableSchema, rows: readonly Row[]): Promise<number> {
+    if (rows.length === 0) return 0;
     try {
       for (const part of byStatementSize(table, rows)) {
         await this.#conn.execute(...insertSql(table, part, ""));
       }
+      return 0;
     } catch (error) {
       if (!(error instanceof MysqlError) || error.errno !== ER_DUP_ENTRY) throw error;
       // A failed statement is undone alone; the transaction goes on with the checked upsert.
-      await this.upsert(table, rows);
+      return this.upsert(table, rows);
     }
   }
 
-  /** Inserts or overwrites rows, after checking every existing row with their keys is the move's. */
-  async upsert(table: TableSchema, rows: readonly Row[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#checkExisting(
-      table,
-      rows.map((r) => primaryKeyOf(table, r)),
-    );
+  /**
+   * Inserts or overwrites rows, after checking every existing row with their keys is the
+   * move's; rows meeting another range's row are skipped when stale, else KEY_COLLISION.
+   * Returns the rows skipped.
+   */
+  async upsert(table: TableSchema, rows: readonly Row[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    let write = rows;
+    const foreign = await this.#foreignRows(table, write);
+    if (foreign.length > 0) {
+      await this.#requireGone(table, foreign);
+      // The rows written at a primary key that is no longer the range's on the source are
+      // stale. A key JavaScript does not match exactly (collation) is met again just below.
+      const gone = new Set(foreign.map((f) => primaryKeyText(primaryKeyOf(table, f))));
+      write = rows.filter((r) => !gone.has(primaryKeyText(primaryKeyOf(table, r))));
+      const still = await this.#foreignRows(table, write);
+      if (still[0]) throw this.#collision(table, still[0]);
+    }
     const clause = this.#flavour.upsertClause(table.columns.map(quoteIdentifier));
-    for (const part of byStatementSize(table, rows)) {
+    for (const part of byStatementSize(table, write)) {
       await this.#conn.execute(...insertSql(table, part, clause));
     }
+    return rows.length - write.length;
   }
 
   /** Deletes the target's copies of rows (as their before images give them), matching key column too. */
@@ -77,22 +106,52 @@ export class RowWriter {
     );
   }
 
-  async #checkExisting(table: TableSchema, keys: readonly PrimaryKey[]): Promise<void> {
-    const where = primaryKeyIn(table, keys);
+  /** The target's rows with the primary keys of `rows` that the move does not move, locked. */
+  async #foreignRows(table: TableSchema, rows: readonly Row[]): Promise<Row[]> {
+    if (rows.length === 0) return [];
+    const where = primaryKeyIn(
+      table,
+      rows.map((r) => primaryKeyOf(table, r)),
+    );
     const columns = [...new Set([...table.primaryKey, table.keyColumn])];
     const existing = await this.#conn.query<Row>(
       `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)} WHERE ${where.sql} FOR UPDATE`,
       where.params,
     );
-    const foreign = existing.find((row) => !this.#selector.contains(table, row));
-    if (foreign) {
-      const key = primaryKeyText(primaryKeyOf(table, foreign));
-      throw new MoveError(
-        "KEY_COLLISION",
-        `table ${table.name} on target ${this.#target} already has a row with primary key ${key} that belongs to another range (its ${table.keyColumn} is ${JSON.stringify(foreign[table.keyColumn])}); give rows primary keys unique across shards (e.g. the router's nextId), then abort the move and start it again`,
-        { details: { table: table.name, shard: this.#target, primaryKey: key } },
-      );
-    }
+    return existing.filter((row) => !this.#selector.contains(table, row));
+  }
+
+  /**
+   * KEY_COLLISION unless the source no longer has any of `foreign`'s primary keys in the
+   * range: read as committed now, so whatever took them out of the range is in the binlog
+   * after the row being written, and the applier meets it.
+   */
+  async #requireGone(table: TableSchema, foreign: readonly Row[]): Promise<void> {
+    const where = primaryKeyIn(
+      table,
+      foreign.map((r) => primaryKeyOf(table, r)),
+    );
+    const columns = [...new Set([...table.primaryKey, table.keyColumn])];
+    const current = await this.#source.query<Row>(
+      `SELECT ${columns.map(quoteIdentifier).join(", ")} FROM ${quoteIdentifier(table.name)} WHERE ${where.sql}`,
+      where.params,
+    );
+    const twice = current.find((row) => this.#selector.contains(table, row));
+    if (!twice) return;
+    const key = primaryKeyText(primaryKeyOf(table, twice));
+    throw this.#collision(
+      table,
+      foreign.find((f) => primaryKeyText(primaryKeyOf(table, f)) === key) ?? (foreign[0] as Row),
+    );
+  }
+
+  #collision(table: TableSchema, foreign: Row): MoveError {
+    const key = primaryKeyText(primaryKeyOf(table, foreign));
+    return new MoveError(
+      "KEY_COLLISION",
+      `table ${table.name} on target ${this.#target} already has a row with primary key ${key} that belongs to another range (its ${table.keyColumn} is ${JSON.stringify(foreign[table.keyColumn])}), while the source still has that key in the range; give rows primary keys unique across shards (e.g. the router's nextId), then abort the move and start it again`,
+      { details: { table: table.name, shard: this.#target, primaryKey: key } },
+    );
   }
 }
 

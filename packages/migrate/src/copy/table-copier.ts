@@ -96,7 +96,8 @@ export async function copyTable(o: TableCopyOptions, table: TableSchema): Promis
       };
       if (!next.copied) reading = readAt(o, table, next.lastPk, sizer.size);
       await inTransaction(o.target, async () => {
-        await o.writer.insert(table, moved);
+        // Rows skipped as stale (deleted on the source since the snapshot) were not copied.
+        next.rowsCopied -= await o.writer.insert(table, moved);
         await saveChunkProgress(o.target, o.moveId, next, at, o.progress.eventsApplied);
       });
       // The applier's filter moves on only once the chunk is committed.

@@ -58,7 +58,7 @@ export class MoveSession {
   readonly options: MoveSessionOptions;
   readonly source: ShardConnection;
   readonly target: ShardConnection;
-  /** A second source session for markers (never inside a snapshot). */
+  /** A second source session for markers and reads of committed rows (never inside a snapshot). */
   readonly sourceWriter: ShardConnection;
   readonly flavour: ServerFlavour;
   readonly schemas: ReadonlyMap<string, TableSchema>;
@@ -88,7 +88,13 @@ export class MoveSession {
     this.schemas = schemas;
     this.progress = progress;
     this.markers = new MarkerClock(this.sourceWriter, options.moveId);
-    this.writer = new RowWriter(this.target, flavour, options.selector, options.target.name);
+    this.writer = new RowWriter(
+      this.target,
+      this.sourceWriter,
+      flavour,
+      options.selector,
+      options.target.name,
+    );
   }
 
   /**
