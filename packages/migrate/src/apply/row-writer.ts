@@ -5,7 +5,6 @@ import type { Row } from "../binlog/binlog-source.js";
 import type { ServerFlavour } from "../flavour/server-flavour.js";
 import { MoveError } from "../move-error.js";
 import {
-  type PrimaryKey,
   primaryKeyIn,
   primaryKeyOf,
   primaryKeyText,
