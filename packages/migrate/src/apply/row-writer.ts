@@ -4,11 +4,7 @@ import { escape as escapeValue } from "mysql2";
 import type { Row } from "../binlog/binlog-source.js";
 import type { ServerFlavour } from "../flavour/server-flavour.js";
 import { MoveError } from "../move-error.js";
-import {
-  primaryKeyIn,
-  primaryKeyOf,
-  primaryKeyText,
-} from "../rows/primary-key.js";
+import { primaryKeyIn, primaryKeyOf, primaryKeyText } from "../rows/primary-key.js";
 import type { RowSelector } from "../rows/row-selector.js";
 import type { TableSchema } from "../rows/table-schema.js";
 
