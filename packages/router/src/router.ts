@@ -32,6 +32,7 @@ import type {
 import { Scatter } from "./scatter/scatter.js";
 import { wrapShardError } from "./shard-errors.js";
 import type { ShardConnections, ShardPools } from "./shard-pools.js";
+import { CopyCollisions, isDuplicateKey } from "./write/copy-collisions.js";
 import { FencedInserts } from "./write/fenced-insert.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
 import { runFencedTransaction } from "./write/fenced-transaction.js";
@@ -50,6 +51,7 @@ export class Router {
   readonly #ctx: RouterContext;
   readonly #ids: IdSequences;
   readonly #inserts: FencedInserts;
+  readonly #collisions: CopyCollisions;
   readonly #scatter: Scatter;
   readonly #unsubscribe: () => void;
   readonly #keySource: KeyColumnSource;
@@ -96,7 +98,8 @@ export class Router {
       assertOpen: () => this.#assertOpen(),
     };
     this.#ids = new IdSequences(client, options.idBlockSize ?? 1000);
-    this.#inserts = new FencedInserts(this.#ctx);
+    this.#collisions = new CopyCollisions(this.#ctx);
+    this.#inserts = new FencedInserts(this.#ctx, this.#collisions);
     this.#scatter = new Scatter(this.#ctx);
     this.#unsubscribe = client.subscribe((map) => {
       void this.#pools.follow(map);
@@ -159,7 +162,8 @@ export class Router {
   /**
    * Runs one write statement on the shard that owns `key`, fenced, in one round trip:
    * BEGIN with the fence check, the statement and COMMIT go to MySQL together. Retries on the
-   * new owner like {@link write}. Returns the driver's result (affectedRows, insertId, ...).
+   * new owner like {@link write}. Returns the driver's result (affectedRows, insertId, ...). A
+   * plain knex insert that meets a move's copy of its row is handled as {@link insert} handles it.
    */
   async writeOne(
     key: unknown,
@@ -173,9 +177,15 @@ export class Router {
       '(knex) => query, e.g. (k) => k("users").insert(row)',
     );
     const opts = writeOptionsOf(options, "writeOne() options");
-    return retryFenced(this.#ctx, [key], opts, (targets) =>
-      runFencedStatement(this.#connections((targets[0] as KeyTarget).shard), targets, build),
-    );
+    return retryFenced(this.#ctx, [key], opts, async (targets, deadline) => {
+      const shard = this.#connections((targets[0] as KeyTarget).shard);
+      try {
+        return await runFencedStatement(shard, targets, build);
+      } catch (error) {
+        if (!isDuplicateKey(error) || !this.#collisions.holdsCopies(shard.shard.name)) throw error;
+        return this.#collisions.writeOverCopies(targets, shard, build, error, deadline);
+      }
+    });
   }
 
   /**
@@ -263,11 +273,12 @@ export class Router {
 
   /**
    * Re-reads the directory now, and the key column types of every sharded table from the
-   * shards (call it after changing a key column's type); resolves to true when the
-   * directory's version moved.
+   * shards (call it after changing a key column's type or a table's unique keys); resolves to
+   * true when the directory's version moved.
    */
   async refresh(): Promise<boolean> {
     this.#assertOpen();
+    this.#collisions.forgetKeys();
     const changed = await this.directory.refresh();
     // The key columns are read again either way: a schema change moves no directory version.
     if (changed) await this.#latestRead();

@@ -118,6 +118,21 @@ export function builderMethod(qb: Knex.QueryBuilder): string | undefined {
   return (qb as unknown as BuilderInternals)._method;
 }
 
+/**
+ * The row objects of a plain `insert(row | rows)` builder; undefined for an insert of a raw or a
+ * subquery, or one with `onConflict()`.
+ */
+export function builderInsertRows(
+  qb: Knex.QueryBuilder,
+): readonly Record<string, unknown>[] | undefined {
+  const single = (qb as unknown as { _single?: Record<string, unknown> })._single ?? {};
+  if (single.onConflict !== undefined || single.ignore || single.merge) return undefined;
+  const rows = Array.isArray(single.insert) ? single.insert : [single.insert];
+  const plain = (r: unknown) =>
+    typeof r === "object" && r !== null && Object.getPrototypeOf(r) === Object.prototype;
+  return rows.length > 0 && rows.every(plain) ? (rows as Record<string, unknown>[]) : undefined;
+}
+
 /** True when the builder selects explicit columns (else knex selects `*`). */
 export function hasColumns(qb: Knex.QueryBuilder): boolean {
   return builderStatements(qb).some((s) => s.grouping === "columns");

@@ -1,10 +1,12 @@
 import { formatKeyRange, ShardkitError } from "@shardkit/directory";
 import { fencedInsertSql } from "@shardkit/directory/internal";
+import type { Knex } from "knex";
 import type mysql from "mysql2/promise";
 import type { KeyTarget } from "../destination.js";
 import { describeValue } from "../router-arguments.js";
 import type { RouterContext } from "../router-context.js";
 import type { InsertOptions, InsertResult, Row } from "../router-options.js";
+import { type CopyCollisions, isDuplicateKey } from "./copy-collisions.js";
 import { FenceRefusal, markRetryable } from "./fence-params.js";
 import { runFencedStatement } from "./fenced-statement.js";
 import { retryFenced } from "./retry-fenced.js";
@@ -15,14 +17,17 @@ const MAX_CACHED_INSERTS = 1000;
 /**
  * Inserts rows of a sharded table on the shard that owns them, each row's key being its value
  * of the table's key column. One row of a hash-keyed table in a range without pinned keys is
- * one autocommit statement carrying its own fence; other inserts go the way of `writeOne`.
+ * one autocommit statement carrying its own fence; other inserts go the way of `writeOne`. A
+ * duplicate key on a shard holding a move's copies goes to `collisions`.
  */
 export class FencedInserts {
   readonly #ctx: RouterContext;
+  readonly #collisions: CopyCollisions;
   readonly #sql = new Map<string, string>();
 
-  constructor(ctx: RouterContext) {
+  constructor(ctx: RouterContext, collisions: CopyCollisions) {
     this.#ctx = ctx;
+    this.#collisions = collisions;
   }
 
   async insert(
@@ -59,7 +64,7 @@ export class FencedInserts {
     // Only the first attempt may take the one-statement path: when it is refused, the retry
     // goes through the fence procedure, which says why.
     let firstAttempt = true;
-    return retryFenced(ctx, keys, { ...options, table }, async (targets) => {
+    return retryFenced(ctx, keys, { ...options, table }, async (targets, deadline) => {
       const target = targets[0] as KeyTarget;
       const oneStatement =
         firstAttempt &&
@@ -69,11 +74,24 @@ export class FencedInserts {
         hasPlainValues(only) &&
         !ctx.map.hasPinnedKeysIn(target.range);
       firstAttempt = false;
-      if (oneStatement) return this.#insertOne(target, table, only);
-      const header = await runFencedStatement(ctx.connections(target.shard), targets, (k) =>
-        k(table).insert(list),
-      );
-      return { affectedRows: header.affectedRows, insertId: header.insertId };
+      const statement = (k: Knex) => k(table).insert(list);
+      try {
+        if (oneStatement) return await this.#insertOne(target, table, only);
+        const header = await runFencedStatement(ctx.connections(target.shard), targets, statement);
+        return { affectedRows: header.affectedRows, insertId: header.insertId };
+      } catch (error) {
+        // Nothing more is paid unless a move has copies on the shard: the row may have met one.
+        if (!isDuplicateKey(error) || !this.#collisions.holdsCopies(target.shard)) throw error;
+        const header = await this.#collisions.insertOverCopies(
+          targets,
+          table,
+          list,
+          statement,
+          error,
+          deadline,
+        );
+        return { affectedRows: header.affectedRows, insertId: header.insertId };
+      }
     });
   }
 

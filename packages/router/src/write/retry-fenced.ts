@@ -17,13 +17,13 @@ const MAX_WAIT_MS = 10;
  * after a short wait (2 ms growing to 10 ms, cut short when routing moves) until the deadline;
  * then fails with DEADLINE_EXCEEDED whose cause is the FENCED refusal. A write InnoDB rolled
  * back whole to break a deadlock with a directory change (see `markRetryable`) runs again. Keys
- * on two shards are CROSS_SHARD.
+ * on two shards are CROSS_SHARD. `attempt` is given the write's deadline (`Date.now()` ms).
  */
 export async function retryFenced<T>(
   ctx: RouterContext,
   keys: readonly unknown[],
   options: WriteOptions,
-  attempt: (targets: readonly KeyTarget[]) => Promise<T>,
+  attempt: (targets: readonly KeyTarget[], deadline: number) => Promise<T>,
 ): Promise<T> {
   ctx.assertOpen();
   const deadlineMs = options.deadlineMs ?? ctx.writeDeadlineMs;
@@ -42,7 +42,7 @@ export async function retryFenced<T>(
       );
     }
     try {
-      return await attempt(targets);
+      return await attempt(targets, deadline);
     } catch (error) {
       if (isRetryable(error) && Date.now() < deadline) {
         // A deadlock with a directory change that rolled the write back whole: run it again.
