@@ -244,6 +244,36 @@ describe("copy and catch-up", () => {
     ]);
   });
 
+  it("copy a chunk of several statements exactly, overwriting a copy already on the target in its last one", async () => {
+    const w = await world();
+    // 20000 accounts of about 75 characters of values: one chunk is several INSERTs.
+    await w.src.execute(
+      "INSERT INTO accounts SELECT seq, seq, seq / 100, RPAD(CONCAT('user ', seq, ' \\'q\\' '), 40, 'é'), '2024-01-02 03:04:05.678' FROM seq_1_to_20000",
+    );
+    const selector = rangeSelector(HALF, []);
+    let last = 20000;
+    while (hashKeyFunction.ksid(last) >= HALF.end) last--;
+    // An earlier run's copy of a row near the end, with older values.
+    await w.dst.execute("INSERT INTO accounts VALUES (?, ?, 0, 'older', NULL)", [last, last]);
+    const s = await MoveSession.open({
+      moveId: "move-statements",
+      source: w.source,
+      target: w.target,
+      login: rootLogin,
+      tables: TABLES.filter((t) => t.name === "accounts"),
+      selector,
+      chunkSize: 20000,
+    });
+    open.push(s);
+    await s.copy();
+    await s.catchUpNow(10_000);
+    const schema = s.schemas.get("accounts");
+    if (!schema) throw new Error("accounts");
+    const expected = selector.filter(schema, await rowsOf(w.src, "accounts", "id"));
+    expect(expected.length).toBeGreaterThan(8000);
+    expect(await rowsOf(w.dst, "accounts", "id")).toEqual(expected);
+  });
+
   it("number markers above every earlier run's, even when the mover's clock went back", async () => {
     const w = await world();
     await w.src.execute(CREATE_MARKER_TABLE);

@@ -8,8 +8,12 @@ import { primaryKeyIn, primaryKeyOf, primaryKeyText } from "../rows/primary-key.
 import type { RowSelector } from "../rows/row-selector.js";
 import type { TableSchema } from "../rows/table-schema.js";
 
-/** Bytes of values per INSERT, well under the 16 MiB max_allowed_packet of a default server. */
-const STATEMENT_BYTES = 4 * 1024 * 1024;
+/**
+ * Characters per INSERT before its last row (768 KiB of UTF-8 at most), well under the 16 MiB
+ * max_allowed_packet of a default server, and small enough that the next is built while the
+ * server runs one.
+ */
+const STATEMENT_CHARS = 256 * 1024;
 const ER_DUP_ENTRY = 1062;
 
 /**
@@ -51,15 +55,36 @@ export class RowWriter {
   async insert(table: TableSchema, rows: readonly Row[]): Promise<number> {
     if (rows.length === 0) return 0;
     try {
-      for (const part of byStatementSize(table, rows)) {
-        await this.#conn.execute(...insertSql(table, part, ""));
-      }
+      await this.#send(insertStatements(table, rows, ""));
       return 0;
     } catch (error) {
       if (!(error instanceof MysqlError) || error.errno !== ER_DUP_ENTRY) throw error;
       // A failed statement is undone alone; the transaction goes on with the checked upsert.
       return this.upsert(table, rows);
     }
+  }
+
+  /**
+   * Runs the statements in order, each built while the one before runs on the server (the
+   * session queues them), so the target is not kept waiting for the mover to escape values.
+   * Every statement sent has ended, in success or failure, when this returns or throws.
+   */
+  async #send(statements: Iterable<string>): Promise<void> {
+    let running: Promise<unknown> = Promise.resolve();
+    let failure: unknown = null;
+    for (const sql of statements) {
+      const next = this.#conn.execute(sql);
+      next.catch(() => undefined);
+      await running.catch((error: unknown) => {
+        failure ??= error;
+      });
+      running = next;
+      if (failure !== null) break;
+    }
+    await running.catch((error: unknown) => {
+      failure ??= error;
+    });
+    if (failure !== null) throw failure;
   }
 
   /**
@@ -80,9 +105,9 @@ export class RowWriter {
       const still = await this.#foreignRows(table, write);
       if (still[0]) throw this.#collision(table, still[0]);
     }
-    const clause = this.#flavour.upsertClause(table.columns.map(quoteIdentifier));
-    for (const part of byStatementSize(table, write)) {
-      await this.#conn.execute(...insertSql(table, part, clause));
+    if (write.length > 0) {
+      const clause = this.#flavour.upsertClause(table.columns.map(quoteIdentifier));
+      await this.#send(insertStatements(table, write, clause));
     }
     return rows.length - write.length;
   }
@@ -150,42 +175,54 @@ export class RowWriter {
   }
 }
 
-function insertSql(table: TableSchema, rows: readonly Row[], clause: string): [string, unknown[]] {
-  // Values are escaped here, as mysql2 would for placeholders, without it scanning the text for them.
-  let sql = `INSERT INTO ${quoteIdentifier(table.name)} (${table.columns.map(quoteIdentifier).join(", ")}) VALUES `;
+/**
+ * Multi-row INSERTs of `rows` (with `clause` after each), each about {@link STATEMENT_CHARS}
+ * long at most. Values are escaped here, as mysql2 escapes parameters.
+ */
+function* insertStatements(
+  table: TableSchema,
+  rows: readonly Row[],
+  clause: string,
+): Generator<string> {
+  const head = `INSERT INTO ${quoteIdentifier(table.name)} (${table.columns.map(quoteIdentifier).join(", ")}) VALUES `;
+  const tail = clause ? ` ${clause}` : "";
   const columns = table.columns;
+  // Each row's text, then one join per statement: the text is built flat, in one allocation.
+  let texts: string[] = [];
+  let chars = 0;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as Row;
-    sql += r === 0 ? "(" : ", (";
+    let text = "(";
     for (let c = 0; c < columns.length; c++) {
-      if (c > 0) sql += ", ";
-      sql += escapeValue(row[columns[c] as string] as Parameters<typeof escapeValue>[0]);
+      if (c > 0) text += ", ";
+      text += sqlValue(row[columns[c] as string]);
     }
-    sql += ")";
+    text += ")";
+    texts.push(text);
+    chars += text.length + 2;
+    if (chars >= STATEMENT_CHARS) {
+      yield head + texts.join(", ") + tail;
+      texts = [];
+      chars = 0;
+    }
   }
-  return [clause ? `${sql} ${clause}` : sql, []];
+  if (texts.length > 0) yield head + texts.join(", ") + tail;
 }
 
-function valueBytes(value: unknown): number {
-  if (typeof value === "string") return value.length * 3 + 2;
-  if (Buffer.isBuffer(value)) return value.length * 2 + 3;
-  return 24;
+/** The characters an SQL string literal escapes (mysql2's set): NUL, \b, \t, \n, \r, ^Z, ", ' and \. */
+const ESCAPED = new Set([0, 8, 9, 10, 13, 26, 34, 39, 92]);
+
+function needsEscape(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c <= 39 || c === 92) && ESCAPED.has(c)) return true;
+  }
+  return false;
 }
 
-/** Splits rows so that no statement's values pass {@link STATEMENT_BYTES}. */
-function* byStatementSize(table: TableSchema, rows: readonly Row[]): Generator<readonly Row[]> {
-  let start = 0;
-  let bytes = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i] as Row;
-    let size = 0;
-    for (const c of table.columns) size += valueBytes(row[c]);
-    if (i > start && bytes + size > STATEMENT_BYTES) {
-      yield rows.slice(start, i);
-      start = i;
-      bytes = 0;
-    }
-    bytes += size;
-  }
-  if (start < rows.length) yield rows.slice(start);
+/** One value as an SQL literal: mysql2's escaping, with its common cases inline. */
+function sqlValue(value: unknown): string {
+  if (typeof value === "number") return `${value}`;
+  if (typeof value === "string" && !needsEscape(value)) return `'${value}'`;
+  return escapeValue(value as Parameters<typeof escapeValue>[0]);
 }
