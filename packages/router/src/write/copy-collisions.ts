@@ -206,35 +206,46 @@ export class CopyCollisions {
   }
 }
 
-/** The rows of `table` that `rows` meet on any unique key, locked (FOR UPDATE). */
+/**
+ * The rows of `table` that `rows` meet on any unique key, locked (FOR UPDATE): one lookup per
+ * key, each on that key's index, so no other row is locked. A prefix index (`code(10)`) cannot
+ * be looked up by its values and is left out: a duplicate on it stays MySQL's error.
+ */
 async function metRows(
   trx: Knex.Transaction,
   table: string,
   keys: readonly UniqueKey[],
   rows: readonly Row[],
 ): Promise<Row[]> {
-  const terms: ((qb: Knex.QueryBuilder) => void)[] = [];
-  for (const row of rows) {
-    for (const key of keys) {
+  const met: Row[] = [];
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (key.parts.some((p) => p.prefix !== null)) continue;
+    const terms: Record<string, Knex.Value>[] = [];
+    for (const row of rows) {
       const values = key.parts.map((p) => columnValue(row, p.column));
       // NULLs never collide in a unique key; a column the row leaves to its default is unknown here.
       if (values.some((v) => v === null || v === undefined)) continue;
-      terms.push((qb) => {
-        key.parts.forEach((p, i) => {
-          const v = values[i] as Knex.Value;
-          if (p.prefix === null) qb.where(p.column, v);
-          else qb.whereRaw("LEFT(??, ?) = LEFT(?, ?)", [p.column, p.prefix, v, p.prefix]);
-        });
-      });
+      terms.push(Object.fromEntries(key.parts.map((p, i) => [p.column, values[i] as Knex.Value])));
+    }
+    if (terms.length === 0) continue;
+    const found = (await trx(table)
+      .select("*")
+      .where((qb) => {
+        for (const term of terms) qb.orWhere(term);
+      })
+      .forUpdate()) as Row[];
+    for (const row of found) {
+      // A row met on two keys is one row: the first key (the primary key) names it.
+      const id = JSON.stringify(Object.values(identityOf(keys, row) ?? row), (_k, v) =>
+        typeof v === "bigint" ? v.toString() : v,
+      );
+      if (seen.has(id)) continue;
+      seen.add(id);
+      met.push(row);
     }
   }
-  if (terms.length === 0) return [];
-  return (await trx(table)
-    .select("*")
-    .where((qb) => {
-      for (const term of terms) qb.orWhere(term);
-    })
-    .forUpdate()) as Row[];
+  return met;
 }
 
 /** A row's value of `column`, whose name MySQL compares without case. */
