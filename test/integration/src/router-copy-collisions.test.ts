@@ -33,11 +33,11 @@ const TICKETS = `CREATE TABLE tickets (
 const ACCOUNTS = 600;
 const T = { table: "tickets" } as const;
 
-interface Ticket {
+type Ticket = {
   readonly ticket_id: number;
   readonly account_id: number;
   readonly code: string;
-}
+};
 
 /** Ticket `i` of the seed: one per account. */
 const ticket = (i: number): Ticket => ({ ticket_id: 10_000 + i, account_id: i, code: `T-${i}` });
@@ -112,6 +112,26 @@ async function failure(promise: Promise<unknown>): Promise<{ error: unknown; ms:
     return { error, ms: performance.now() - t0 };
   }
   throw new Error("expected the write to fail, and it succeeded");
+}
+
+/** Transactions of the shard's server waiting for a row lock. */
+async function lockWaits(db: Knex): Promise<number> {
+  const [rows] = (await db.raw(
+    "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'",
+  )) as [{ n: number }[]];
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Resolves once `check` holds, checking every 150 ms (InnoDB refreshes what INNODB_TRX shows
+ * only when it was last read more than 100 ms before); throws after `ms`.
+ */
+async function until(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`not true within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
 }
 
 /** Every ticket is on exactly one shard, the one that owns its account now. */
@@ -213,6 +233,46 @@ describe("an insert that meets a move's copy of its row", () => {
       expect(await w.where(t4.ticket_id)).toEqual({ s3: t4 });
       await expectEachOnItsOwner(w);
     } finally {
+      await w.close();
+    }
+  });
+
+  it("on the source while cleanup runs: a cleanup that read the copy before the insert over it leaves the inserted row", async () => {
+    const w = await ticketWorld();
+    let hold: Knex.Transaction | undefined;
+    try {
+      const summary = await startMove(
+        w.world.store,
+        { range: "-40", to: "s3" },
+        { ...w.world.mover, cleanup: false },
+      );
+      await w.router.refresh();
+      // Tickets in primary-key order: the cleanup reads both copies in one chunk, then deletes them.
+      const [first, row] = accountsIn(parseKeyRange("-40")).map(ticket) as [Ticket, Ticket];
+      const c = accountsIn(parseKeyRange("40-80"))[0] as number;
+      // A session locks the first copy: the cleanup's DELETE of the chunk waits there, after its read.
+      hold = await w.db("s1").transaction();
+      await hold("tickets").where({ ticket_id: first.ticket_id }).forUpdate();
+      const cleanup = cleanupMove(w.world.store, summary.moveId, {
+        ...w.world.mover,
+        cleanupGraceMs: 2000,
+      });
+      await until(async () => (await lockWaits(w.db("s1"))) > 0, 30_000);
+      // Meanwhile the row moves to account c on s1, over its copy.
+      await w.router.write(
+        row.account_id,
+        (trx) => trx("tickets").where({ ticket_id: row.ticket_id }).del(),
+        T,
+      );
+      await w.router.insert("tickets", { ...row, account_id: c });
+      await hold.commit();
+      hold = undefined;
+      expect((await cleanup).state).toBe("done");
+      expect(await w.where(row.ticket_id)).toEqual({ s1: { ...row, account_id: c } });
+      expect(await w.where(first.ticket_id)).toEqual({ s3: first });
+      await expectEachOnItsOwner(w);
+    } finally {
+      await hold?.rollback();
       await w.close();
     }
   });
