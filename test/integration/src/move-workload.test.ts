@@ -4,9 +4,9 @@
 // Afterwards every acknowledged write must be there with its last value, every acknowledged
 // delete gone, each row on exactly one shard (its owner), the source clean, and no write failed.
 // A shard-key change is one UPDATE when the router puts both keys on one shard (a transaction
-// fenced on both), else a delete on the old owner and an insert on the new one; an entry
-// inserted so comes back under a new id (`entryRekey: "new-id"`), because under its own id it
-// would meet the copy a move leaves on the source until cleanup (docs/moves.md, limits).
+// fenced on both), else a delete on the old owner and an insert on the new one, under the row's
+// own primary key: that insert meets the copy a move left of the row (on the source after the
+// switch, on the target before it), which the router's insert() must get past without an error.
 // WORKLOAD_LOG=<file> writes every answered write (and <file>.events the move's events) there.
 import { writeFileSync } from "node:fs";
 import { hashKeyFunction, type KeyRange, parseKeyRange } from "@shardkit/directory";
@@ -56,10 +56,20 @@ function shard(world: MoveWorld, name: string): Knex {
   return db;
 }
 
+/** A move's events with when they came (`Date.now()`), for WORKLOAD_LOG. */
+type TimedEvents = { at: number; event: MoveEvent }[];
+
 /** The checks every move under the workload must pass: no failed write, and the shards exactly as acknowledged. */
-async function expectExact(world: MoveWorld, outcome: WorkloadOutcome): Promise<void> {
-  if (process.env.WORKLOAD_LOG)
-    writeFileSync(process.env.WORKLOAD_LOG, outcome.log.map((l) => JSON.stringify(l)).join("\n"));
+async function expectExact(
+  world: MoveWorld,
+  outcome: WorkloadOutcome,
+  events: TimedEvents,
+): Promise<void> {
+  const log = process.env.WORKLOAD_LOG;
+  if (log) {
+    writeFileSync(log, outcome.log.map((l) => JSON.stringify(l)).join("\n"));
+    writeFileSync(`${log}.events`, events.map((e) => JSON.stringify(e)).join("\n"));
+  }
   const report = await checkWorkload(world, outcome.model);
   const failed = outcome.errors.map(
     (e) => `router ${e.router}: ${e.op} failed after ${e.ms.toFixed(0)} ms: ${e.code} ${e.message}`,
@@ -77,8 +87,8 @@ describe("a move under a concurrent workload through two routers, one stale", ()
       const model = await seedWorkload(world, { accounts: 4000, entriesPerAccount: 3 });
       for (const table of TABLES)
         expect(await rowsInRange(shard(world, "s1"), table, range)).toBeGreaterThan(500);
-      const load = await startWorkload(world, { model, watchRange: range, entryRekey: "new-id" });
-      const events: { at: number; event: MoveEvent }[] = [];
+      const load = await startWorkload(world, { model, watchRange: range });
+      const events: TimedEvents = [];
       const {
         result: summary,
         outcome,
@@ -95,12 +105,7 @@ describe("a move under a concurrent workload through two routers, one stale", ()
           },
         ),
       );
-      if (process.env.WORKLOAD_LOG)
-        writeFileSync(
-          `${process.env.WORKLOAD_LOG}.events`,
-          events.map((e) => JSON.stringify(e)).join("\n"),
-        );
-      await expectExact(world, outcome);
+      await expectExact(world, outcome, events);
 
       expect(summary.state).toBe("done");
       expect(summary.verify?.differences).toBe(0);
@@ -171,12 +176,8 @@ describe("a move under a concurrent workload through two routers, one stale", ()
       const before = await world.store.snapshot();
       const owner = before.ranges.find((r) => r.range.start <= ksid && ksid < r.range.end)
         ?.shard as string;
-      const load = await startWorkload(world, {
-        model,
-        watchRange: keyRange,
-        whaleShare: 0.4,
-        entryRekey: "new-id",
-      });
+      const load = await startWorkload(world, { model, watchRange: keyRange, whaleShare: 0.4 });
+      const events: TimedEvents = [];
       const {
         result: summary,
         outcome,
@@ -185,10 +186,15 @@ describe("a move under a concurrent workload through two routers, one stale", ()
         startMove(
           world.store,
           { key: String(whale), table: "accounts", to: "s3" },
-          { ...world.mover, chunkSize: 1000, cleanupGraceMs: 5000 },
+          {
+            ...world.mover,
+            chunkSize: 1000,
+            cleanupGraceMs: 5000,
+            onEvent: (event) => events.push({ at: Date.now(), event }),
+          },
         ),
       );
-      await expectExact(world, outcome);
+      await expectExact(world, outcome, events);
 
       expect(summary.state).toBe("done");
       expect(writesDuringMove).toBeGreaterThan(100);
