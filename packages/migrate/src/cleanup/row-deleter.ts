@@ -1,7 +1,7 @@
 import { quoteIdentifier, type SqlConnection } from "@shardkit/directory/internal";
 import { readChunk } from "../copy/chunk-reader.js";
 import { type FailpointName, failpoint } from "../failpoints.js";
-import { type PrimaryKey, primaryKeyIn, primaryKeyOf } from "../rows/primary-key.js";
+import { type PrimaryKey, primaryKeyOf } from "../rows/primary-key.js";
 import type { RowSelector } from "../rows/row-selector.js";
 import type { TableSchema } from "../rows/table-schema.js";
 
@@ -49,13 +49,16 @@ export async function deleteMovedRows(
     if (!last) break;
     const moved = selector.filter(table, rows);
     if (moved.length > 0) {
-      const where = primaryKeyIn(
-        table,
-        moved.map((r) => primaryKeyOf(table, r)),
-      );
+      // By primary key AND the key column as read: a row inserted since under the same primary
+      // key with another key (re-keyed onto this shard over the copy) is not the copy read.
+      const keyed = [...table.primaryKey];
+      if (!keyed.some((c) => c.toLowerCase() === table.keyColumn.toLowerCase())) {
+        keyed.push(table.keyColumn);
+      }
+      const one = `(${keyed.map(() => "?").join(", ")})`;
       deleted += await conn.execute(
-        `DELETE FROM ${quoteIdentifier(table.name)} WHERE ${where.sql}`,
-        where.params,
+        `DELETE FROM ${quoteIdentifier(table.name)} WHERE (${keyed.map(quoteIdentifier).join(", ")}) IN (${moved.map(() => one).join(", ")})`,
+        moved.flatMap((r) => keyed.map((c) => r[c])),
       );
     }
     o.onChunk?.(deleted);
