@@ -10,7 +10,13 @@ describe("copy chunk sizes", () => {
     expect(sizer.size).toBe(1000);
     vi.advanceTimersByTime(10);
     sizer.done(1000); // 100 rows/ms: 10000 rows would take 100 ms
-    expect(sizer.size).toBe(5500);
+    expect(sizer.size).toBe(4000); // growing: at most four times the last size
+    vi.advanceTimersByTime(40);
+    sizer.done(4000);
+    expect(sizer.size).toBe(10_000);
+    vi.advanceTimersByTime(200);
+    sizer.done(10_000); // 50 rows/ms: shrinking halfway to 5000
+    expect(sizer.size).toBe(7500);
     for (let i = 0; i < 10; i++) {
       vi.advanceTimersByTime(1);
       sizer.done(sizer.size);

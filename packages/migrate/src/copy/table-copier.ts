@@ -127,8 +127,9 @@ interface Chunk {
 }
 
 /**
- * The size of the next chunk: half the last size and half what the last chunk's rate would
- * copy in `targetMs` (a fixed `initial` when `targetMs` is 0).
+ * The size of the next chunk, towards what the last chunk's rate would copy in `targetMs`:
+ * growing, straight there (at most four times the last size); shrinking, halfway. A fixed
+ * `initial` when `targetMs` is 0.
  */
 export function chunkSizer(
   initial: number,
@@ -148,7 +149,9 @@ export function chunkSizer(
       last = now;
       if (targetMs <= 0 || rows === 0 || ms <= 0) return;
       const ideal = (rows / ms) * targetMs;
-      size = Math.min(max, Math.max(min, Math.round((size + ideal) / 2)));
+      // A table's first chunks are small, and each pays a snapshot and a commit: grow fast.
+      const next = ideal > size ? Math.min(ideal, size * 4) : (size + ideal) / 2;
+      size = Math.min(max, Math.max(min, Math.round(next)));
     },
   };
 }
