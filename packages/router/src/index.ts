@@ -14,6 +14,8 @@ export type {
   InsertOptions,
   InsertResult,
   KeyOptions,
+  KeyWriteOptions,
+  KeyWriteResult,
   RouterOptions,
   Row,
   ScatterOptions,

@@ -47,6 +47,25 @@ export interface InsertOptions {
   readonly deadlineMs?: number;
 }
 
+/** Options of `update` and `delete`. */
+export interface KeyWriteOptions {
+  /** Overrides the router's write deadline for this write, in ms. Default: the router's `writeDeadlineMs`. */
+  readonly deadlineMs?: number;
+  /**
+   * Further equality conditions on the key's rows (`{ order_id: 7 }` for one order of a user;
+   * `null` matches NULL). Default: none, every row of the key.
+   */
+  readonly where?: Row;
+}
+
+/** What `update` and `delete` return. */
+export interface KeyWriteResult {
+  /** Rows the statement matched (for an UPDATE, also those it left unchanged). */
+  readonly affectedRows: number;
+  /** For an UPDATE, the rows whose values it changed. */
+  readonly changedRows?: number;
+}
+
 /** One row to insert: column name to value. */
 export type Row = Readonly<Record<string, unknown>>;
 

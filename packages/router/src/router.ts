@@ -22,6 +22,8 @@ import type {
   InsertOptions,
   InsertResult,
   KeyOptions,
+  KeyWriteOptions,
+  KeyWriteResult,
   RouterOptions,
   Row,
   ScatterOptions,
@@ -34,6 +36,7 @@ import { wrapShardError } from "./shard-errors.js";
 import type { ShardConnections, ShardPools } from "./shard-pools.js";
 import { CopyCollisions, isDuplicateKey } from "./write/copy-collisions.js";
 import { FencedInserts } from "./write/fenced-insert.js";
+import { FencedKeyWrites } from "./write/fenced-key-write.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
 import { runFencedTransaction } from "./write/fenced-transaction.js";
 import { retryFenced } from "./write/retry-fenced.js";
@@ -51,6 +54,7 @@ export class Router {
   readonly #ctx: RouterContext;
   readonly #ids: IdSequences;
   readonly #inserts: FencedInserts;
+  readonly #keyWrites: FencedKeyWrites;
   readonly #collisions: CopyCollisions;
   readonly #scatter: Scatter;
   readonly #unsubscribe: () => void;
@@ -100,6 +104,7 @@ export class Router {
     this.#ids = new IdSequences(client, options.idBlockSize ?? 1000);
     this.#collisions = new CopyCollisions(this.#ctx);
     this.#inserts = new FencedInserts(this.#ctx, this.#collisions);
+    this.#keyWrites = new FencedKeyWrites(this.#ctx);
     this.#scatter = new Scatter(this.#ctx);
     this.#unsubscribe = client.subscribe((map) => {
       void this.#pools.follow(map);
@@ -208,6 +213,31 @@ export class Router {
     const opts = optionsOf(options, "insert() options");
     requireCount(opts.deadlineMs, "insert() option deadlineMs", 0, "{ deadlineMs: 2000 }");
     return this.#inserts.insert(table, rows, opts);
+  }
+
+  /**
+   * Updates the rows of `key` (or of `keys`, which must share one shard) in a sharded table,
+   * fenced and retried on the new owner like {@link write}; `options.where` narrows the rows.
+   * Keys in ranges without pinned keys take one autocommit statement that checks the shard's
+   * fence rows itself. The shard key column cannot change.
+   * @example await router.update("orders", 42, { status: "paid" }, { where: { order_id: 7 } })
+   */
+  update(
+    table: string,
+    key: unknown,
+    changes: Row,
+    options?: KeyWriteOptions,
+  ): Promise<KeyWriteResult> {
+    return this.#keyWrites.update(table, key, changes, options);
+  }
+
+  /**
+   * Deletes the rows of `key` (or of `keys`, which must share one shard) from a sharded table,
+   * fenced like {@link update}; `options.where` narrows the rows.
+   * @example await router.delete("orders", 42, { where: { order_id: 7 } })
+   */
+  delete(table: string, key: unknown, options?: KeyWriteOptions): Promise<KeyWriteResult> {
+    return this.#keyWrites.delete(table, key, options);
   }
 
   /** Runs `fn` in a plain transaction on the owner with NO ownership check. Only for repair tools. */

@@ -1,5 +1,5 @@
 import { formatKeyRange, ShardkitError } from "@shardkit/directory";
-import { fencedInsertSql } from "@shardkit/directory/internal";
+import { fencedInsertSql, quoteIdentifier } from "@shardkit/directory/internal";
 import type { Knex } from "knex";
 import type mysql from "mysql2/promise";
 import type { KeyTarget } from "../destination.js";
@@ -9,6 +9,7 @@ import type { InsertOptions, InsertResult, Row } from "../router-options.js";
 import { type CopyCollisions, isDuplicateKey } from "./copy-collisions.js";
 import { FenceRefusal, markRetryable } from "./fence-params.js";
 import { runFencedStatement } from "./fenced-statement.js";
+import { hasPlainValues } from "./plain-values.js";
 import { retryFenced } from "./retry-fenced.js";
 
 /** Composed INSERT statements kept per router (one per table and column list). */
@@ -122,28 +123,4 @@ export class FencedInserts {
     }
     return { affectedRows: header.affectedRows, insertId: header.insertId };
   }
-}
-
-function quoteIdentifier(name: string): string {
-  return `\`${name.replaceAll("`", "``")}\``;
-}
-
-/** Values the driver binds as they are; anything else (knex.raw, objects) goes through knex. */
-function hasPlainValues(row: Row): boolean {
-  for (const c in row) {
-    const v = row[c];
-    if (
-      v === null ||
-      v === undefined ||
-      typeof v === "string" ||
-      typeof v === "number" ||
-      typeof v === "bigint" ||
-      typeof v === "boolean" ||
-      v instanceof Date ||
-      v instanceof Uint8Array
-    )
-      continue;
-    return false;
-  }
-  return true;
 }
