@@ -22,6 +22,11 @@ export {
   writeFence,
 } from "./fence/ownership-fence.js";
 export {
+  RANGE_FENCE_SELECT,
+  type RangeFenceRow,
+  rangeFenceRefusal,
+} from "./fence/range-fence.js";
+export {
   collationProbeSql,
   comparesCodePoints,
   keyColumnKind,

@@ -38,7 +38,7 @@ import { CopyCollisions, isDuplicateKey } from "./write/copy-collisions.js";
 import { FencedInserts } from "./write/fenced-insert.js";
 import { FencedKeyWrites } from "./write/fenced-key-write.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
-import { runFencedTransaction } from "./write/fenced-transaction.js";
+import { fencedByRange, runFencedTransaction } from "./write/fenced-transaction.js";
 import { retryFenced } from "./write/retry-fenced.js";
 import { RoutingWatch } from "./write/routing-watch.js";
 
@@ -159,8 +159,16 @@ export class Router {
       );
     requireFunction(fn, "write()'s second argument", "(trx) => ... to run in the transaction");
     const opts = writeOptionsOf(options, "write() options");
+    // Only the first attempt may check the range row alone: a refused one retries through the
+    // fence procedures, which tell a pinned key (or a stale count of them) apart.
+    let attempts = 0;
     return retryFenced(this.#ctx, keys, opts, (targets) =>
-      runFencedTransaction(this.#connections((targets[0] as KeyTarget).shard), targets, fn),
+      runFencedTransaction(
+        this.#connections((targets[0] as KeyTarget).shard),
+        targets,
+        fn,
+        attempts++ === 0 && fencedByRange(this.#ctx, targets, opts.table),
+      ),
     );
   }
 

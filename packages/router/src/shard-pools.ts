@@ -97,7 +97,10 @@ export class ShardConnections {
   #knex(readOnly: boolean): Knex {
     return createShardKnex(
       {
-        connection: this.#connection(),
+        // A fenced transaction sends its check with BEGIN and the first statement in one query.
+        connection: readOnly
+          ? this.#connection()
+          : { ...this.#connection(), multipleStatements: true },
         // Failures reach the caller as rejected promises; knex's own console output would
         // only repeat them.
         log: {

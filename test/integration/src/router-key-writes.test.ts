@@ -1,6 +1,6 @@
-// update() and delete() against real shards: the one statement that carries its own fence (a
-// join of the shard's fence rows), its fallback to the fence procedures, and what a user of one
-// MySQL server expects back. Every test writes its own keys and removes them.
+// The cheaper fenced paths against real shards: update() and delete() (one statement that joins
+// the shard's fence rows, falling back to the fence procedures), and write()'s range check sent
+// with BEGIN and the first statement. Every test writes its own keys and removes them.
 import { FENCE_TABLE, fencedKeyWriteSql, quoteIdentifier } from "@shardkit/directory/internal";
 import { createRouter, type Router, type RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
@@ -306,6 +306,99 @@ describe("stale routers", () => {
       await stale.close();
       await removeAll("users", "user_id", [key]);
       if (moved) await f.store.assignRange(from.range, to, from.shard);
+      await router.refresh();
+    }
+  });
+});
+
+describe("write()'s range check, sent with its first statement", () => {
+  const rangeRow = (k: Knex, start: number) =>
+    k(FENCE_TABLE).where({ kind: "range", range_start: start });
+
+  it("holds the range row's shared lock from the first statement: a freeze waits for the write", async () => {
+    const key = 522_001;
+    const target = router.locate(key);
+    const db = f.shardDb[target.shard] as Knex;
+    try {
+      await router.write(key, async (trx) => {
+        await trx("users").insert(user(key));
+        const cutover = db.transaction(async (other) => {
+          await other.raw("SET SESSION innodb_lock_wait_timeout = 1");
+          await rangeRow(other, target.range.start).update({ state: "frozen" });
+        });
+        await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
+      });
+      expect(await f.whereIs("users", "user_id", key)).toEqual([target.shard]);
+    } finally {
+      await removeAll("users", "user_id", [key]);
+    }
+  });
+
+  it("commits nothing when the caller swallows the refusal and goes on", async () => {
+    const key = 523_001;
+    let swallowed = 0;
+    await f.whileFrozen(key, async () => {
+      const error = (await router
+        .write(
+          key,
+          async (trx) => {
+            await trx("users")
+              .insert(user(key))
+              .catch(() => swallowed++);
+            await trx("orders").insert({ order_id: key, user_id: key, total: 1 });
+          },
+          { deadlineMs: 200 },
+        )
+        .catch((e: unknown) => e)) as RouterError;
+      expect(error.code).toBe("DEADLINE_EXCEEDED");
+      expect((error.cause as RouterError).code).toBe("FENCED");
+    });
+    expect(swallowed).toBeGreaterThan(0);
+    expect(await f.whereIs("users", "user_id", key)).toEqual([]);
+    expect(await f.whereIs("orders", "order_id", key)).toEqual([]);
+  });
+
+  it("lets a caller go on after its own first statement fails on the owner, as one server would", async () => {
+    const key = 524_001;
+    const owner = router.locate(key).shard;
+    try {
+      await router.insert("users", user(key));
+      const duplicate = await router.write(key, async (trx) => {
+        const failed = await trx("users")
+          .insert(user(key))
+          .then(
+            () => undefined,
+            (e: { code?: string }) => e.code,
+          );
+        await trx("orders").insert({ order_id: key, user_id: key, total: 2 });
+        return failed;
+      });
+      expect(duplicate).toBe("ER_DUP_ENTRY");
+      expect(await f.whereIs("orders", "order_id", key)).toEqual([owner]);
+    } finally {
+      await removeAll("users", "user_id", [key]);
+      await removeAll("orders", "order_id", [key]);
+    }
+  });
+
+  it("refuses on a shard whose range row counts a pinned key, and lands on the pin's shard", async () => {
+    const key = 525_001;
+    const home = router.locate(key).shard;
+    const pinTo = home === "s3" ? "s1" : "s3";
+    const stale = await createRouter({
+      directory: f.directoryUrl,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
+    try {
+      await f.store.pinKey(key, pinTo);
+      expect(stale.locate(key).shard).toBe(home);
+      await stale.write(key, (trx) => trx("users").insert(user(key)));
+      expect(await f.whereIs("users", "user_id", key)).toEqual([pinTo]);
+    } finally {
+      await stale.close();
+      await removeAll("users", "user_id", [key]);
+      await f.store.unpinKey(key);
       await router.refresh();
     }
   });

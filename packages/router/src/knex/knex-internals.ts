@@ -2,42 +2,83 @@
 // transactions can begin with the ownership fence, and what the router reads off a query
 // builder (its table, its select list, its clauses).
 import { createRequire } from "node:module";
+import {
+  RANGE_FENCE_SELECT,
+  type RangeFenceRow,
+  rangeFenceRefusal,
+} from "@shardkit/directory/internal";
 import type { Knex } from "knex";
-import { type FenceParams, markRetryable } from "../write/fence-params.js";
+import { type FenceParams, FenceRefusal, markRetryable } from "../write/fence-params.js";
 
 const require = createRequire(import.meta.url);
 
-/** Key under which a transaction's config carries its {@link FenceParams}. */
+/** Key under which a transaction's config carries its {@link TransactionFence}. */
 export const FENCE_PARAM = "shardkitFence";
+
+/**
+ * The check a fenced transaction makes. With `rangeStart` (the key's range holds no pinned key)
+ * the check is a locking read of that range's fence row sent with BEGIN and the transaction's
+ * first statement, in one round trip; without it, BEGIN and the fence procedure in one call.
+ */
+export interface TransactionFence extends FenceParams {
+  readonly rangeStart?: number;
+}
 
 interface KnexTransactionInternals {
   trxClient: { query(conn: unknown, obj: { sql: string; bindings: unknown[] }): Promise<unknown> };
 }
+
+/** A query as knex's client runs it, and what the driver answered. */
+interface QueryObject {
+  sql: string;
+  bindings?: unknown[];
+  options?: Record<string, unknown>;
+  response?: [unknown, unknown];
+}
+
+type RunQuery = (conn: unknown, obj: QueryObject) => Promise<QueryObject>;
 
 type AnyCtor<T = object> = new (...args: unknown[]) => T;
 
 const ClientMySQL2 = require("knex/lib/dialects/mysql2/index.js") as AnyCtor;
 const TransactionMySQL2 = require("knex/lib/dialects/mysql2/transaction.js") as AnyCtor<{
   begin(conn: unknown): Promise<unknown>;
+  commit(conn: unknown, value: unknown): Promise<unknown>;
+  query(conn: unknown, sql: string, status: number, value: unknown): Promise<unknown>;
 }>;
+
+/** knex's own statements that end a transaction; they pass through as they are. */
+const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\b/i;
+/** MySQL errors after which InnoDB may have rolled back the whole transaction. */
+const ER_LOCK_WAIT_TIMEOUT = 1205;
+const ER_LOCK_DEADLOCK = 1213;
 
 class FencedTransaction extends TransactionMySQL2 {
   // knex replaces a transaction's userParams with the instance's, so the fence travels in
   // its own config key. This runs before begin(): knex starts the work on a later microtask.
-  readonly fence: FenceParams | undefined;
+  readonly fence: TransactionFence | undefined;
+  /** Set once the shard refused (or the first statement broke the transaction): every later statement and the commit fail with it. */
+  #refused: unknown;
+  /** The range check still has to go out, with the transaction's first statement. */
+  #pending = false;
 
   constructor(...args: unknown[]) {
     super(...args);
     this.fence = (args[2] as Record<string, unknown> | undefined)?.[FENCE_PARAM] as
-      | FenceParams
+      | TransactionFence
       | undefined;
   }
 
   override begin(conn: unknown): Promise<unknown> {
     if (!this.fence) return super.begin(conn);
+    const { trxClient } = this as unknown as KnexTransactionInternals;
+    if (this.fence.rangeStart !== undefined) {
+      this.#pending = true;
+      this.#interceptQueries(trxClient as unknown as { _query: RunQuery });
+      return Promise.resolve();
+    }
     // Not through this.query(): knex treats ER_SP_DOES_NOT_EXIST as success there, which
     // would turn a shard without fence procedures into an unfenced write.
-    const { trxClient } = this as unknown as KnexTransactionInternals;
     return trxClient
       .query(conn, {
         sql: "CALL shardkit_begin_fenced(?, ?)",
@@ -46,6 +87,81 @@ class FencedTransaction extends TransactionMySQL2 {
       .catch((error: unknown) => {
         throw markRetryable(error);
       });
+  }
+
+  override commit(conn: unknown, value: unknown): Promise<unknown> {
+    // A caller that caught the refusal and went on gets it again instead of a COMMIT.
+    if (this.#refused !== undefined) return this.query(conn, "ROLLBACK", 2, this.#refused);
+    return super.commit(conn, value);
+  }
+
+  /** Sends the range check with the first statement, and refuses every statement after a refusal. */
+  #interceptQueries(client: { _query: RunQuery }): void {
+    const run: RunQuery = client._query.bind(client);
+    client._query = async (conn, obj) => {
+      if (ENDS_TRANSACTION.test(obj.sql)) return run(conn, obj);
+      if (this.#refused !== undefined) throw this.#refused;
+      if (!this.#pending) return run(conn, obj);
+      this.#pending = false;
+      return this.#firstStatement(run, conn, obj);
+    };
+  }
+
+  async #firstStatement(run: RunQuery, conn: unknown, obj: QueryObject): Promise<QueryObject> {
+    const fence = this.fence as TransactionFence & { rangeStart: number };
+    const open = `START TRANSACTION; ${RANGE_FENCE_SELECT}`;
+    if (obj.options && Object.keys(obj.options).length > 0) {
+      // Options such as rowsAsArray would shape the fence's rows too: check first, alone.
+      const checked = await run(conn, { sql: open, bindings: [fence.rangeStart] }).catch(
+        (error: unknown) => this.#broken(run, conn, error),
+      );
+      await this.#judge(run, conn, (checked.response?.[0] as unknown[] | undefined)?.[1]);
+      return run(conn, obj);
+    }
+    let answered: QueryObject;
+    try {
+      answered = await run(conn, {
+        ...obj,
+        sql: `${open}; ${obj.sql}`,
+        bindings: [fence.rangeStart, ...(obj.bindings ?? [])],
+      });
+    } catch (error) {
+      const errno = (error as { errno?: unknown } | null)?.errno;
+      if (errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT)
+        return this.#broken(run, conn, error);
+      // The statement failed and MySQL rolled back that statement alone: the check still
+      // answers inside the transaction, and when the shard serves the key the caller may go on.
+      const checked = await run(conn, {
+        sql: RANGE_FENCE_SELECT,
+        bindings: [fence.rangeStart],
+      }).catch(() => this.#broken(run, conn, error));
+      await this.#judge(run, conn, checked.response?.[0]);
+      throw error;
+    }
+    const [rows, fields] = answered.response as [unknown[], unknown[]];
+    await this.#judge(run, conn, rows[1]);
+    answered.response = [
+      rows.length === 3 ? rows[2] : rows.slice(2),
+      fields.length === 3 ? fields[2] : fields.slice(2),
+    ];
+    return answered;
+  }
+
+  /** Refuses (rolling back) unless the fence row read says the shard serves the key. */
+  async #judge(run: RunQuery, conn: unknown, rows: unknown): Promise<void> {
+    const fence = this.fence as TransactionFence;
+    const why = rangeFenceRefusal(rows as RangeFenceRow[], fence.ksid);
+    if (why === undefined) return;
+    this.#refused = new FenceRefusal(`shardkit fence: ${why}`);
+    await run(conn, { sql: "ROLLBACK" }).catch(() => undefined);
+    throw this.#refused;
+  }
+
+  /** The transaction may be gone (a deadlock, a lock wait): nothing more runs in it. */
+  async #broken(run: RunQuery, conn: unknown, error: unknown): Promise<never> {
+    this.#refused = markRetryable(error);
+    await run(conn, { sql: "ROLLBACK" }).catch(() => undefined);
+    throw error;
   }
 }
 
