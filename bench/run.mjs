@@ -39,6 +39,18 @@ console.log(
   `| single-row insert, fenced transaction (write) vs plain autocommit knex insert | ${ms(r.fencedTransactionInsert.routedMs)} | ${ms(r.fencedTransactionInsert.plainMs)} | ${r.fencedTransactionInsert.ratio.toFixed(2)} | |`,
 );
 console.log(
+  `| single-row UPDATE, fenced (update) vs the same autocommit knex UPDATE | ${ms(r.fencedUpdate.routedMs)} | ${ms(r.fencedUpdate.plainMs)} | ${r.fencedUpdate.ratio.toFixed(2)} | <= 1.15 |`,
+);
+console.log(
+  `| single-row DELETE, fenced (delete) vs the same autocommit knex DELETE | ${ms(r.fencedDelete.routedMs)} | ${ms(r.fencedDelete.plainMs)} | ${r.fencedDelete.ratio.toFixed(2)} | <= 1.15 |`,
+);
+console.log(
+  `| single-row UPDATE in a fenced transaction (write) vs a plain knex transaction with the same UPDATE | ${ms(r.fencedTransactionUpdate.routedMs)} | ${ms(r.fencedTransactionUpdate.plainMs)} | ${r.fencedTransactionUpdate.ratio.toFixed(2)} | <= 1.10 |`,
+);
+console.log(
+  `| single-row UPDATE, fenced statement (writeOne) vs the same autocommit knex UPDATE | ${ms(r.fencedStatementUpdate.routedMs)} | ${ms(r.fencedStatementUpdate.plainMs)} | ${r.fencedStatementUpdate.ratio.toFixed(2)} | |`,
+);
+console.log(
   `| scatter ORDER BY LIMIT 100 over 4 shards vs the 4 plain queries in parallel | ${ms(r.scatterOrderByLimit100.routedMs)} | ${ms(r.scatterOrderByLimit100.plainMs)} | ${r.scatterOrderByLimit100.ratio.toFixed(2)} | <= 1.3 |`,
 );
 console.log(

@@ -1,7 +1,11 @@
 // `@shardkit/directory/internal`: what other shardkit packages (router, cli, migrate, service)
 // need from the directory and applications do not. No stability promise outside shardkit.
 
-export { type FencedKeyWriteShape, fencedKeyWriteSql } from "./fence/fenced-key-write-sql.js";
+export {
+  type FencedKeyWriteShape,
+  fencedKeyWriteSql,
+  fenceJoinSql,
+} from "./fence/fenced-key-write-sql.js";
 export {
   CREATE_FENCE_TABLE,
   diffFence,

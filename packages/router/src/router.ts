@@ -35,6 +35,7 @@ import { Scatter } from "./scatter/scatter.js";
 import { wrapShardError } from "./shard-errors.js";
 import type { ShardConnections, ShardPools } from "./shard-pools.js";
 import { CopyCollisions, isDuplicateKey } from "./write/copy-collisions.js";
+import { runFencedBuilder } from "./write/fenced-builder.js";
 import { FencedInserts } from "./write/fenced-insert.js";
 import { FencedKeyWrites } from "./write/fenced-key-write.js";
 import { runFencedStatement } from "./write/fenced-statement.js";
@@ -173,10 +174,12 @@ export class Router {
   }
 
   /**
-   * Runs one write statement on the shard that owns `key`, fenced, in one round trip:
-   * BEGIN with the fence check, the statement and COMMIT go to MySQL together. Retries on the
-   * new owner like {@link write}. Returns the driver's result (affectedRows, insertId, ...). A
-   * plain knex insert that meets a move's copy of its row is handled as {@link insert} handles it.
+   * Runs one write statement on the shard that owns `key`, fenced, in one round trip. An UPDATE
+   * or DELETE with only WHERE clauses, or an INSERT of one plain row, for a key whose range holds
+   * no pinned key, runs as one autocommit statement that checks the range's fence row itself;
+   * any other goes with BEGIN, the fence procedure and COMMIT. Retries on the new owner like
+   * {@link write}. Returns the driver's result (affectedRows, insertId, ...). A plain knex insert
+   * that meets a move's copy of its row is handled as {@link insert} handles it.
    */
   async writeOne(
     key: unknown,
@@ -190,9 +193,16 @@ export class Router {
       '(knex) => query, e.g. (k) => k("users").insert(row)',
     );
     const opts = writeOptionsOf(options, "writeOne() options");
+    let attempts = 0;
     return retryFenced(this.#ctx, [key], opts, async (targets, deadline) => {
-      const shard = this.#connections((targets[0] as KeyTarget).shard);
+      const target = targets[0] as KeyTarget;
+      const shard = this.#connections(target.shard);
       try {
+        if (attempts++ === 0 && fencedByRange(this.#ctx, targets, opts.table)) {
+          const header = await runFencedBuilder(shard, target, build);
+          // Nothing changed: refused, or no row matched; the fence procedures tell which.
+          if (header && header.affectedRows > 0) return header;
+        }
         return await runFencedStatement(shard, targets, build);
       } catch (error) {
         if (!isDuplicateKey(error) || !this.#collisions.holdsCopies(shard.shard.name)) throw error;

@@ -1,7 +1,12 @@
 // The cheaper fenced paths against real shards: update() and delete() (one statement that joins
 // the shard's fence rows, falling back to the fence procedures), and write()'s range check sent
 // with BEGIN and the first statement. Every test writes its own keys and removes them.
-import { FENCE_TABLE, fencedKeyWriteSql, quoteIdentifier } from "@shardkit/directory/internal";
+import {
+  FENCE_TABLE,
+  fencedKeyWriteSql,
+  fenceJoinSql,
+  quoteIdentifier,
+} from "@shardkit/directory/internal";
 import { createRouter, type Router, type RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,7 +183,7 @@ describe("the one statement's fence", () => {
       },
       quoteIdentifier,
     );
-    const bindings = kind === "update" ? [start, "locked", key, ksid] : [start, key, ksid];
+    const bindings = kind === "update" ? [start, ksid, "locked", key] : [start, ksid, key];
     return { sql, bindings };
   };
 
@@ -399,6 +404,94 @@ describe("write()'s range check, sent with its first statement", () => {
       await stale.close();
       await removeAll("users", "user_id", [key]);
       await f.store.unpinKey(key);
+      await router.refresh();
+    }
+  });
+});
+
+describe("writeOne's one statement", () => {
+  it.each([
+    [
+      "update",
+      (k: number) => (q: Knex) => q("users").where({ user_id: k }).update({ name: "one" }),
+    ],
+    ["delete", (k: number) => (q: Knex) => q("users").where({ user_id: k }).delete()],
+  ] as const)(
+    "%s: the statement with the fence row joined holds its shared lock; a frozen range gets nothing",
+    async (kind, statement) => {
+      const key = kind === "update" ? 526_001 : 526_002;
+      const target = router.locate(key);
+      const db = f.shardDb[target.shard] as Knex;
+      const rangeRow = (k: Knex) =>
+        k(FENCE_TABLE).where({ kind: "range", range_start: target.range.start });
+      try {
+        await router.insert("users", user(key));
+        // The router's statement: the caller's builder with the range's fence row joined.
+        const joined = (statement(key)(db) as Knex.QueryBuilder)
+          .clone()
+          .joinRaw(fenceJoinSql("shardkit_fence_0"), [target.range.start, target.ksid]);
+        const rolledBack = new Error("rolled back");
+        const inFlight = db.transaction(
+          async (trx) => {
+            const { sql, bindings } = joined.toSQL().toNative();
+            const [result] = (await trx.raw(sql, bindings)) as [{ affectedRows: number }];
+            expect(result.affectedRows).toBe(1);
+            const cutover = db.transaction(async (other) => {
+              await other.raw("SET SESSION innodb_lock_wait_timeout = 1");
+              await rangeRow(other).update({ state: "frozen" });
+            });
+            await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
+            throw rolledBack;
+          },
+          { isolationLevel: "read committed" },
+        );
+        await expect(inFlight).rejects.toBe(rolledBack);
+        await f.whileFrozen(key, async () => {
+          const error = (await router
+            .writeOne(key, statement(key), { deadlineMs: 200 })
+            .catch((e: unknown) => e)) as RouterError;
+          expect(error.code).toBe("DEADLINE_EXCEEDED");
+        });
+        expect(await db("users").where({ user_id: key })).toEqual([
+          expect.objectContaining({ name: user(key).name }),
+        ]);
+        expect((await router.writeOne(key, statement(key))).affectedRows).toBe(1);
+      } finally {
+        await removeAll("users", "user_id", [key]);
+      }
+    },
+  );
+
+  it("lands on the new owner only, for a stale router after the range moved", async () => {
+    const key = 527_001;
+    const from = router.locate(key);
+    const to = from.shard === "s3" ? "s1" : "s3";
+    const stale = await createRouter({
+      directory: f.directoryUrl,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
+    let moved = false;
+    try {
+      for (const db of [f.shardDb[from.shard], f.shardDb[to]] as Knex[]) {
+        await db("users").insert(user(key));
+      }
+      await f.store.assignRange(from.range, from.shard, to);
+      moved = true;
+      const result = await stale.writeOne(key, (q) =>
+        q("users").where({ user_id: key }).update({ name: "moved" }),
+      );
+      expect(result.affectedRows).toBe(1);
+      expect(await (f.shardDb[to] as Knex)("users").where({ user_id: key })).toEqual([
+        expect.objectContaining({ name: "moved" }),
+      ]);
+      expect(await (f.shardDb[from.shard] as Knex)("users").where({ user_id: key })).toEqual([
+        expect.objectContaining({ name: user(key).name }),
+      ]);
+    } finally {
+      await stale.close();
+      await removeAll("users", "user_id", [key]);
+      if (moved) await f.store.assignRange(from.range, to, from.shard);
       await router.refresh();
     }
   });

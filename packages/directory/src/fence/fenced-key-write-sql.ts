@@ -27,8 +27,8 @@ export interface FencedKeyWriteShape {
  * statement and every later statement sees the freeze. When the shard does not serve a range the
  * join is empty and nothing changes (affected rows 0).
  *
- * Bind, in order: each range's start, the UPDATE's values, the keys, the `where` values, then
- * for each range the largest keyspace id among its keys.
+ * Bind, in order: for each range its start and the largest keyspace id among its keys, then the
+ * UPDATE's values, the keys and the `where` values.
  */
 export function fencedKeyWriteSql(
   shape: FencedKeyWriteShape,
@@ -36,25 +36,26 @@ export function fencedKeyWriteSql(
 ): string {
   const t = quote(shape.table);
   const col = (c: string) => `${t}.${quote(c)}`;
-  const alias = (i: number) => `shardkit_fence_${i}`;
-  const joins: string[] = [];
-  const fenceConditions: string[] = [];
-  for (let i = 0; i < shape.ranges; i++) {
-    const f = alias(i);
-    joins.push(
-      `JOIN ${FENCE_TABLE} AS ${f} ON ${f}.kind = 'range' AND ${f}.range_start = ? AND ${f}.key_bytes = ''`,
-    );
-    fenceConditions.push(`${f}.range_end > ? AND ${f}.state = 'serving' AND ${f}.pinned_keys = 0`);
-  }
+  const joins = Array.from({ length: shape.ranges }, (_, i) => fenceJoinSql(`shardkit_fence_${i}`));
   const conditions = [
     `${col(shape.keyColumn)} IN (${Array.from({ length: shape.keys }, () => "?").join(", ")})`,
     ...shape.where.map((c) => `${col(c)} = ?`),
     ...shape.whereNull.map((c) => `${col(c)} IS NULL`),
-    ...fenceConditions,
   ].join(" AND ");
   if (shape.kind === "delete") {
     return `DELETE ${t} FROM ${t} ${joins.join(" ")} WHERE ${conditions}`;
   }
   const set = shape.set.map((c) => `${col(c)} = ?`).join(", ");
   return `UPDATE ${t} ${joins.join(" ")} SET ${set} WHERE ${conditions}`;
+}
+
+/**
+ * `JOIN shardkit_ownership AS <alias> ON <the range row starting at ? is serving here, covers
+ * keyspace ids up to ? and counts no pinned key>`: joined into an UPDATE or DELETE, it lets the
+ * statement change rows only while the shard serves the range, and reads the row with a shared
+ * lock held to commit. Bind the range's start, then the largest keyspace id written. Every
+ * condition is in the ON clause, so none depends on the precedence of the statement's WHERE.
+ */
+export function fenceJoinSql(alias: string): string {
+  return `JOIN ${FENCE_TABLE} AS ${alias} ON ${alias}.kind = 'range' AND ${alias}.range_start = ? AND ${alias}.key_bytes = '' AND ${alias}.range_end > ? AND ${alias}.state = 'serving' AND ${alias}.pinned_keys = 0`;
 }

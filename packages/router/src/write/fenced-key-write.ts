@@ -164,11 +164,10 @@ export class FencedKeyWrites {
       if (this.#sql.size >= MAX_CACHED_STATEMENTS) this.#sql.clear();
       this.#sql.set(cacheKey, sql);
     }
-    const bindings: unknown[] = ranges.map((r) => r.range.start);
+    const bindings: unknown[] = ranges.flatMap((r) => [r.range.start, r.maxKsid]);
     for (const c of set) bindings.push(changes[c]);
     for (const t of targets) bindings.push(t.columnKey);
     for (const c of equal) bindings.push(where[c]);
-    for (const r of ranges) bindings.push(r.maxKsid);
     const [result] = await this.#ctx
       .connections((targets[0] as KeyTarget).shard)
       .statements.query(sql, bindings)
