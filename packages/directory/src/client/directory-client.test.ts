@@ -85,6 +85,35 @@ describe("DirectoryClient over any DirectorySource", () => {
     expect(source.closed).toBe(0);
   });
 
+  it("a refresh called while a poll is under way sees every change made before the call", async () => {
+    const source = new MemorySource(layout(7, ["a", "b"]));
+    const client = await DirectoryClient.open({
+      directory: source,
+      pollIntervalMs: 0,
+      heartbeatId: false,
+    });
+    // A poll reads the version (7), then stalls; meanwhile a change commits and a caller refreshes.
+    let release = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const version = source.version.bind(source);
+    source.version = async () => {
+      const v = await version();
+      source.version = version;
+      await stalled;
+      return v;
+    };
+    const underWay = client.refresh();
+    source.current = layout(8, ["a", "c"]);
+    const mine = client.refresh();
+    release();
+    expect(await underWay).toBe(false);
+    expect(await mine).toBe(true);
+    expect(client.map.version).toBe(8);
+    await client.close();
+  });
+
   it("refuses a URL it has no source for, with BAD_URL", async () => {
     await expect(DirectoryClient.open({ directory: "ftp://dir.example/x" })).rejects.toMatchObject({
       code: "BAD_URL",

@@ -55,6 +55,8 @@ export class DirectoryClient {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<boolean> | undefined;
   readonly #ownsSource: boolean;
+  /** A refresh to run once the poll under way ends; shared by the callers that asked meanwhile. */
+  #queued: Promise<boolean> | undefined;
   readonly #listeners = new Set<(map: DirectoryMap, previous: DirectoryMap) => void>();
   readonly #options: DirectoryClientOptions;
 
@@ -126,11 +128,28 @@ export class DirectoryClient {
 
   /** Checks the version now and reloads the map if it moved; resolves to true when it did. Throws when unreachable. */
   refresh(): Promise<boolean> {
-    // Concurrent callers share one round trip.
-    this.#polling ??= this.#poll().finally(() => {
+    const underWay = this.#polling;
+    if (!underWay) return this.#startPoll();
+    // The poll under way may have read the version before this call: the callers that came
+    // meanwhile share the one poll that starts after it (and hear of a change either made).
+    this.#queued ??= underWay
+      .then(
+        (changed) => changed,
+        () => false,
+      )
+      .then(async (changed) => {
+        this.#queued = undefined;
+        return (await (this.#polling ?? this.#startPoll())) || changed;
+      });
+    return this.#queued;
+  }
+
+  #startPoll(): Promise<boolean> {
+    const poll = this.#poll().finally(() => {
       this.#polling = undefined;
     });
-    return this.#polling;
+    this.#polling = poll;
+    return poll;
   }
 
   /** How fresh the map is. */
@@ -151,6 +170,7 @@ export class DirectoryClient {
     clearInterval(this.#timer);
     this.#timer = undefined;
     await this.#polling?.catch(() => undefined);
+    await this.#queued?.catch(() => undefined);
     if (this.#ownsSource) await this.source.close();
   }
 
