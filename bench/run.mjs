@@ -4,6 +4,7 @@ import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
 import { run as move } from "./move.bench.mjs";
 import { run as router } from "./router.bench.mjs";
+import { run as scatterScale } from "./scatter-scale.bench.mjs";
 
 const M = (/** @type {number} */ n) => `${(n / 1e6).toFixed(2)} M/s`;
 console.log(
@@ -55,6 +56,21 @@ console.log(
 );
 console.log(
   `| ids from nextId (blocks of 1000) | ${(r.idsPerSecond / 1e6).toFixed(2)} M ids/s | | | |`,
+);
+
+const sc = await scatterScale();
+console.log(
+  `\n| scatter over ${sc.shards} shards | routed | ${sc.shards} plain queries in parallel | ratio | target |`,
+);
+console.log("| --- | --- | --- | --- | --- |");
+console.log(
+  `| ORDER BY v LIMIT 100 | ${ms(sc.orderByLimit100.routedMs)} | ${ms(sc.orderByLimit100.plainMs)} | ${sc.orderByLimit100.ratio.toFixed(2)} | <= 1.3 |`,
+);
+console.log(
+  `| GROUP BY (50 groups) with COUNT and SUM | ${ms(sc.groupByAggregate.routedMs)} | ${ms(sc.groupByAggregate.plainMs)} | ${sc.groupByAggregate.ratio.toFixed(2)} | <= 1.3 |`,
+);
+console.log(
+  `| router memory, ORDER BY LIMIT 100 over ${sc.shards} shards of 10^6 rows each (50 scatters, ${sc.millionRows.rowsReturned} rows each) | heap +${sc.millionRows.heapGrowthMb.toFixed(1)} MB, RSS +${sc.millionRows.rssGrowthMb.toFixed(1)} MB | | | bounded by limit x shards |`,
 );
 
 const mv = await move();
