@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   NO_SHARDS: "not_found",
   TABLE_NOT_ON_SHARD: "not_found",
   UNKNOWN_MOVE: "not_found",
+  NO_DEV_FLEET: "not_found",
   // conflict
   SHARD_EXISTS: "conflict",
   TABLE_EXISTS: "conflict",
@@ -77,6 +78,9 @@ export const ERROR_CODES = {
   MOVE_EXISTS: "conflict",
   MOVE_LEASED: "conflict",
   MOVE_STATE: "conflict",
+  // conflict: shardkit dev
+  DEV_FLEET_STALE: "conflict",
+  CONFIG_EXISTS: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",
@@ -84,6 +88,7 @@ export const ERROR_CODES = {
   DEADLINE_EXCEEDED: "unavailable",
   CUTOVER_TIMEOUT: "unavailable",
   MOVE_CANCELLED: "unavailable",
+  SERVERS_NOT_STARTED: "unavailable",
   // query
   QUERY_FAILED: "query",
   MYSQL_ERROR: "query",
