@@ -48,24 +48,31 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }
 
+/** A round step (1, 2 or 5 times a power of ten) of at least `raw`. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+}
+
 /** A grouped bar chart of rows per shard, before and after. */
 export function rowsChart(
   before: Readonly<Record<string, number>>,
   after: Readonly<Record<string, number>>,
 ): string {
   const shards = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  const w = 560;
-  const h = 260;
-  const left = 70;
+  const w = 400;
+  const h = 240;
+  const left = 64;
   const bottom = 40;
   const top = 20;
-  const max = Math.max(1, ...Object.values(before), ...Object.values(after));
+  const step = niceStep(Math.max(1, ...Object.values(before), ...Object.values(after)) / 4);
+  const max =
+    step * Math.ceil(Math.max(1, ...Object.values(before), ...Object.values(after)) / step);
   const group = (w - left - 10) / Math.max(1, shards.length);
   const bar = Math.min(50, group / 3);
   const y = (v: number) => top + (h - top - bottom) * (1 - v / max);
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
+  for (let v = 0; v <= max; v += step) {
     parts.push(
       `<line x1="${left}" x2="${w - 10}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e3e3"/>`,
       `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" class="tick">${fmt(v)}</text>`,
@@ -128,12 +135,12 @@ export function latencyChart(data: Pick<DemoReportData, "writes" | "cutovers">):
   const topMs = 10 ** Math.ceil(Math.log10(maxMs));
   const x = (s: number) => left + ((w - left - right) * s) / seconds;
   const y = (ms: number) =>
-    top + (h - top - bottom) * (1 - Math.log10(Math.max(0.1, ms) / 0.1) / Math.log10(topMs / 0.1));
+    top + (h - top - bottom) * (1 - Math.log10(Math.max(1, ms)) / Math.log10(topMs));
   const parts: string[] = [];
-  for (let ms = 0.1; ms <= topMs * 1.0001; ms *= 10) {
+  for (let ms = 1; ms <= topMs; ms *= 10) {
     parts.push(
       `<line x1="${left}" x2="${w - right}" y1="${y(ms)}" y2="${y(ms)}" stroke="#e3e3e3"/>`,
-      `<text x="${left - 6}" y="${y(ms) + 4}" text-anchor="end" class="tick">${ms < 1 ? ms.toFixed(1) : fmt(ms)} ms</text>`,
+      `<text x="${left - 6}" y="${y(ms) + 4}" text-anchor="end" class="tick">${fmt(ms)} ms</text>`,
     );
   }
   const step = seconds > 120 ? 30 : seconds > 30 ? 10 : 5;
@@ -153,7 +160,10 @@ export function latencyChart(data: Pick<DemoReportData, "writes" | "cutovers">):
     const label = `${c.label}${c.pauseMs === null ? "" : `: pause ${fmt(c.pauseMs)} ms`}`;
     parts.push(
       `<line class="cutover" x1="${cx}" x2="${cx}" y1="${top - 4}" y2="${h - bottom}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
-      `<text x="${cx + 4}" y="${top - 8 + (i % 2) * 12}" class="cut">${esc(label)}</text>`,
+      // A label near the right edge runs leftwards from its line.
+      cx > w - 220
+        ? `<text x="${cx - 4}" y="${top - 8 + (i % 2) * 12}" text-anchor="end" class="cut">${esc(label)}</text>`
+        : `<text x="${cx + 4}" y="${top - 8 + (i % 2) * 12}" class="cut">${esc(label)}</text>`,
     );
   });
   const legend = `<line x1="${left}" x2="${left + 18}" y1="${h - 8}" y2="${h - 8}" stroke="${COLORS.max}" stroke-width="2"/><text x="${left + 22}" y="${h - 4}" class="tick">slowest write</text><line x1="${left + 120}" x2="${left + 138}" y1="${h - 8}" y2="${h - 8}" stroke="${COLORS.median}" stroke-width="2"/><text x="${left + 142}" y="${h - 4}" class="tick">median write</text><line x1="${left + 240}" x2="${left + 258}" y1="${h - 8}" y2="${h - 8}" stroke="#c0392b" stroke-dasharray="4 3"/><text x="${left + 262}" y="${h - 4}" class="tick">cutover</text>`;
@@ -183,7 +193,7 @@ table{border-collapse:collapse}td{padding:2px 10px 2px 0;vertical-align:top}
 .ok{color:#2e8540;font-weight:600}.fail{color:#c0392b;font-weight:600}
 svg text{font-size:11px;fill:#333}.tick{fill:#666}.cut{fill:#c0392b}
 pre{background:#f5f5f5;padding:8px;overflow-x:auto;font-size:12px}
-.row{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
+.row{display:flex;gap:20px;align-items:flex-start;flex-wrap:wrap}.row table{font-size:13px}
 </style></head><body>
 <h1>${esc(data.title)}</h1>
 <div><span class="verdict">${allOk ? "all checks passed" : "a check failed"}</span> <span class="tick">${esc(data.generatedAt)}</span></div>

@@ -29,7 +29,7 @@ export interface WorkloadOutcome {
 
 /** Options for {@link startWorkload}. */
 export interface WorkloadOptions {
-  /** Concurrent writers, each owning the users whose id modulo this is its index. Default 4. */
+  /** Concurrent writers, each owning the users whose id modulo this is its index. Default 8. */
   readonly writers?: number;
   /** Operations per second over all writers (a fifth are reads). Default 400. */
   readonly opsPerSecond?: number;
@@ -74,7 +74,7 @@ export function startWorkload(
   model: DemoModel,
   options: WorkloadOptions,
 ): RunningWorkload {
-  const writers = options.writers ?? 4;
+  const writers = options.writers ?? 8;
   const interval = (1000 * writers) / (options.opsPerSecond ?? 400);
   const startedAt = performance.now();
   const writes: WriteSample[] = [];
