@@ -57,14 +57,7 @@ export function renderCliReference(): string {
     "",
   ];
   for (const page of pages) {
-    lines.push(
-      `## ${page.command}`,
-      "",
-      "```text",
-      page.help,
-      "```",
-      "",
-    );
+    lines.push(`## ${page.command}`, "", "```text", page.help, "```", "");
   }
   return lines.join("\n");
 }
