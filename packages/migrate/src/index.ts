@@ -2,6 +2,24 @@
 // on the `@shardkit/migrate/internal` subpath (src/internal.ts).
 export { FAILPOINTS, type FailpointName } from "./failpoints.js";
 export { MoveError } from "./move-error.js";
+export { makePlan, stepText } from "./planner/make-plan.js";
+export type {
+  Plan,
+  PlanInput,
+  PlanOptions,
+  PlanStep,
+  ShardBalance,
+} from "./planner/plan-model.js";
+export {
+  bucketCount,
+  bucketOf,
+  bucketStart,
+  LOAD_BUCKETS,
+  type Load,
+  PLAN_METRICS,
+  type PlanMetric,
+  type RangeLoad,
+} from "./planner/range-loads.js";
 export type { TableVerifyResult, VerifyMode, VerifyResult } from "./verify/range-verifier.js";
 export { VERIFY_MODES } from "./verify/range-verifier.js";
 export {
