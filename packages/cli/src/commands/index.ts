@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../command-definition.js";
+import { applyCommand } from "./apply.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 import { layoutCommand } from "./layout.js";
@@ -8,6 +9,7 @@ import { cleanupCommand, verifyCommand } from "./move-steps.js";
 import { movesCommand } from "./moves.js";
 import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
+import { planCommand } from "./plan.js";
 import { rangesCommand } from "./ranges.js";
 import { routeCommand } from "./route.js";
 import { shardCommand } from "./shard.js";
@@ -33,4 +35,6 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  planCommand,
+  applyCommand,
 ];
