@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../command-definition.js";
+import { applyCommand } from "./apply.js";
 import { devCommand } from "./dev.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
@@ -9,6 +10,7 @@ import { cleanupCommand, verifyCommand } from "./move-steps.js";
 import { movesCommand } from "./moves.js";
 import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
+import { planCommand } from "./plan.js";
 import { rangesCommand } from "./ranges.js";
 import { routeCommand } from "./route.js";
 import { shardCommand } from "./shard.js";
@@ -34,5 +36,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  planCommand,
+  applyCommand,
   devCommand,
 ];

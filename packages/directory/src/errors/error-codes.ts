@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   CROSS_SHARD: "usage",
   ROUTER_CLOSED: "usage",
   USAGE: "usage",
+  BAD_PLAN: "usage",
   // not found
   NOT_INITIALIZED: "not_found",
   UNKNOWN_SHARD: "not_found",
@@ -78,6 +79,8 @@ export const ERROR_CODES = {
   MOVE_EXISTS: "conflict",
   MOVE_LEASED: "conflict",
   MOVE_STATE: "conflict",
+  // conflict: a plan made from another directory than the one now
+  PLAN_STALE: "conflict",
   // conflict: shardkit dev
   DEV_FLEET_STALE: "conflict",
   CONFIG_EXISTS: "conflict",
