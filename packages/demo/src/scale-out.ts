@@ -1,7 +1,9 @@
 // The demo's scale-out step, the one place that says how shards are added: through the shardkit
-// program itself, as an operator would run it. Today: for each new shard, split the widest range
-// of the fullest shard in two and move its upper half there (`shardkit split`, `shardkit move`).
+// program itself, as an operator would run it (`shardkit plan`, then `shardkit apply`).
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Runs `shardkit <args> --json` and hands each JSON line of its stdout to `onLine` as it comes. */
 export type ShardkitRunner = (
@@ -44,12 +46,12 @@ export function shardkitRunner(bin: string, directory: string): ShardkitRunner {
       });
       child.once("error", reject);
       child.once("close", (code) => {
-        if (lines.length === 0 && whole.trim()) {
-          try {
-            lines.push(JSON.parse(whole) as Record<string, unknown>);
-          } catch {
-            // not JSON
-          }
+        // One indented document (a command that does not stream) is the whole of stdout.
+        try {
+          const one = JSON.parse(whole) as Record<string, unknown>;
+          lines.splice(0, lines.length, one);
+        } catch {
+          // JSON lines, read above
         }
         if (code === 0) resolve({ lines });
         else
@@ -84,21 +86,11 @@ export interface ScaleOutResult {
   readonly seconds: number;
 }
 
-interface RangeLine {
-  readonly range: string;
-  readonly start: string;
-  readonly end: string;
-  readonly shard: string;
-}
-
-function width(r: RangeLine): number {
-  return Number.parseInt(r.end, 16) - Number.parseInt(r.start, 16);
-}
-
 /**
- * Brings the registered shards `add` into service: one move per new shard, each taking the upper
- * half of the widest range of the shard that owns the most keyspace. `onProgress` hears each
- * command and each move's events.
+ * Brings the registered shards `add` into service as an operator would: `shardkit plan --add
+ * <shards> --out <file>` proposes the splits and moves, `shardkit apply <file>` runs them (online
+ * moves, two at once where they touch different shards). `onProgress` hears each command and
+ * each move's phases and cutovers.
  */
 export async function scaleOut(
   run: ShardkitRunner,
@@ -107,45 +99,58 @@ export async function scaleOut(
 ): Promise<ScaleOutResult> {
   const started = performance.now();
   const commands: string[] = [];
-  const moves: MoveRecord[] = [];
+  const folder = mkdtempSync(join(tmpdir(), "sk-plan-"));
+  const planFile = join(folder, "plan.json");
   const say = async (args: string[], onLine?: (line: Record<string, unknown>) => void) => {
-    commands.push(`shardkit ${args.join(" ")} --json`);
-    onProgress(`$ shardkit ${args.join(" ")} --json`);
+    const typed = `shardkit ${args.join(" ")} --json`;
+    commands.push(typed.replace(planFile, "plan.json"));
+    onProgress(`$ ${typed}`);
     return run(args, onLine);
   };
-  for (const target of add) {
-    const ranges = (await run(["ranges"])).lines[0] as unknown as RangeLine[];
-    const load = new Map<string, number>();
-    for (const r of ranges) load.set(r.shard, (load.get(r.shard) ?? 0) + width(r));
-    const fullest = [...load.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-    const widest = ranges.filter((r) => r.shard === fullest).sort((a, b) => width(b) - width(a))[0];
-    if (!widest) throw new Error("the directory has no ranges to split: lay them out first");
-    const split = await say(["split", widest.range]);
-    const upper = (split.lines[0] as { ranges?: string[] } | undefined)?.ranges?.[1];
-    if (!upper) throw new Error(`shardkit split ${widest.range} did not name the new ranges`);
-    const t0 = performance.now();
-    let cutoverAt: number | null = null;
-    let moveId = "";
-    const done = await say(["move", upper, "--to", target], (line) => {
-      if (line.event === "started") moveId = String(line.moveId);
-      if (line.event === "cutover" && line.ok === true) {
-        cutoverAt = performance.now();
-        onProgress(`  cutover of ${upper}: writes paused ${line.pauseMs} ms`);
+  try {
+    const planned = await say(["plan", "--add", add.join(","), "--out", planFile]);
+    const plan = planned.lines[0] as { steps?: unknown[] } | undefined;
+    onProgress(`  the plan has ${plan?.steps?.length ?? "?"} steps`);
+    const moves = new Map<
+      string,
+      { range: string; from: string; to: string; t0: number; cutoverAt: number | null }
+    >();
+    const done: MoveRecord[] = [];
+    await say(["apply", planFile], (line) => {
+      const id = String(line.moveId ?? "");
+      if (line.event === "started") {
+        moves.set(id, {
+          range: String(line.range),
+          from: String(line.source),
+          to: String(line.target),
+          t0: performance.now(),
+          cutoverAt: null,
+        });
+        onProgress(`  move ${line.range} ${line.source}→${line.target} (${id})`);
       }
-      if (line.event === "phase") onProgress(`  ${moveId} ${line.phase}`);
+      const move = moves.get(id);
+      if (line.event === "phase" && move) onProgress(`  ${move.range}: ${line.phase}`);
+      if (line.event === "split") onProgress(`  split ${line.range} at ${line.at}`);
+      if (line.event === "cutover" && line.ok === true && move) {
+        move.cutoverAt = performance.now();
+        onProgress(`  cutover of ${move.range}: writes paused ${line.pauseMs} ms`);
+      }
+      if (line.event === "done" && move) {
+        const summary = (line.summary ?? {}) as Record<string, unknown>;
+        done.push({
+          moveId: id,
+          range: move.range,
+          from: move.from,
+          to: move.to,
+          pauseMs: typeof summary.pauseMs === "number" ? summary.pauseMs : null,
+          cutoverAt: move.cutoverAt,
+          rowsCopied: Number(summary.rowsCopied ?? 0),
+          seconds: (performance.now() - move.t0) / 1000,
+        });
+      }
     });
-    const summary = (done.lines.at(-1) as { summary?: Record<string, unknown> } | undefined)
-      ?.summary;
-    moves.push({
-      moveId: String(summary?.moveId ?? moveId),
-      range: upper,
-      from: widest.shard,
-      to: target,
-      pauseMs: typeof summary?.pauseMs === "number" ? summary.pauseMs : null,
-      cutoverAt,
-      rowsCopied: Number(summary?.rowsCopied ?? 0),
-      seconds: (performance.now() - t0) / 1000,
-    });
+    return { commands, moves: done, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
   }
-  return { commands, moves, seconds: (performance.now() - started) / 1000 };
 }
