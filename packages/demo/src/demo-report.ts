@@ -121,6 +121,14 @@ function buckets(
     });
 }
 
+/** Whether cutover label `i` at `x` goes left of its line: even ones do, unless that leaves the chart. */
+function labelLeft(i: number, x: number, maxX: number, minX: number): boolean {
+  const room = 200;
+  if (x - room < minX) return false;
+  if (x + room > maxX) return true;
+  return i % 2 === 0;
+}
+
 /** Write latency over time (log scale): the slowest and the median write per slice, cutovers marked. */
 export function latencyChart(data: Pick<DemoReportData, "writes" | "cutovers">): string {
   const w = 900;
@@ -155,17 +163,20 @@ export function latencyChart(data: Pick<DemoReportData, "writes" | "cutovers">):
     `<path d="${path("max").join("")}" fill="none" stroke="${COLORS.max}" stroke-width="1.5"/>`,
     `<path d="${path("median").join("")}" fill="none" stroke="${COLORS.median}" stroke-width="1.5"/>`,
   );
-  data.cutovers.forEach((c, i) => {
-    const cx = x(c.at);
-    const label = `${c.label}${c.pauseMs === null ? "" : `: pause ${fmt(c.pauseMs)} ms`}`;
-    parts.push(
-      `<line class="cutover" x1="${cx}" x2="${cx}" y1="${top - 4}" y2="${h - bottom}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
-      // A label near the right edge runs leftwards from its line.
-      cx > w - 220
-        ? `<text x="${cx - 4}" y="${top - 8 + (i % 2) * 12}" text-anchor="end" class="cut">${esc(label)}</text>`
-        : `<text x="${cx + 4}" y="${top - 8 + (i % 2) * 12}" class="cut">${esc(label)}</text>`,
-    );
-  });
+  [...data.cutovers]
+    .sort((a, b) => a.at - b.at)
+    .forEach((c, i) => {
+      const cx = x(c.at);
+      const label = `${c.label}${c.pauseMs === null ? "" : `: pause ${fmt(c.pauseMs)} ms`}`;
+      parts.push(
+        `<line class="cutover" x1="${cx}" x2="${cx}" y1="${top - 4}" y2="${h - bottom}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
+        // Labels alternate sides of their line (and rows), so two cutovers close together stay
+        // readable; one that would leave the chart goes to the other side.
+        labelLeft(i, cx, w - right, left)
+          ? `<text x="${cx - 4}" y="${top - 8 + (i % 2) * 12}" text-anchor="end" class="cut">${esc(label)}</text>`
+          : `<text x="${cx + 4}" y="${top - 8 + (i % 2) * 12}" class="cut">${esc(label)}</text>`,
+      );
+    });
   const legend = `<line x1="${left}" x2="${left + 18}" y1="${h - 8}" y2="${h - 8}" stroke="${COLORS.max}" stroke-width="2"/><text x="${left + 22}" y="${h - 4}" class="tick">slowest write</text><line x1="${left + 120}" x2="${left + 138}" y1="${h - 8}" y2="${h - 8}" stroke="${COLORS.median}" stroke-width="2"/><text x="${left + 142}" y="${h - 4}" class="tick">median write</text><line x1="${left + 240}" x2="${left + 258}" y1="${h - 8}" y2="${h - 8}" stroke="#c0392b" stroke-dasharray="4 3"/><text x="${left + 262}" y="${h - 4}" class="tick">cutover</text>`;
   return `<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="write latency over time">${parts.join("")}${legend}</svg>`;
 }
