@@ -12,14 +12,16 @@ export type ShardkitRunner = (
 ) => Promise<{ readonly lines: readonly Record<string, unknown>[] }>;
 
 /**
- * A runner of the `shardkit` program at `bin` on the directory `directory`. A non-zero exit
- * rejects with the program's error line.
+ * A runner of the `shardkit` program at `bin` with the environment `env`, which names the
+ * directory (SHARDKIT_DIRECTORY) and the shard passwords (SHARDKIT_SHARD_PASSWORD_<NAME>), so
+ * no password is on a command line. A non-zero exit rejects with the program's error line.
  */
-export function shardkitRunner(bin: string, directory: string): ShardkitRunner {
+export function shardkitRunner(bin: string, env: NodeJS.ProcessEnv): ShardkitRunner {
   return (args, onLine) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, "--directory", directory, ...args, "--json"], {
+      const child = spawn(process.execPath, [bin, ...args, "--json"], {
         stdio: ["ignore", "pipe", "pipe"],
+        env,
       });
       const lines: Record<string, unknown>[] = [];
       let pending = "";

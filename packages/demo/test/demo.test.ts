@@ -118,8 +118,6 @@ describe("a small run of the demo", () => {
       rows: 2000,
       opsPerSecond: 100,
       settleSeconds: 0.5,
-      // 2000 rows over four quarters of the keyspace differ by chance more than 200000 do.
-      maxImbalancePercent: 25,
       reportFile,
       log: (line) => lines.push(line),
     });
