@@ -120,6 +120,38 @@ describe.runIf(findMysqlBinaries() !== undefined)("shardkit dev", () => {
     expect(downAgain.stdout).toMatch(/nothing to stop/);
   });
 
+  it("shows a server that died as stopped, refuses dev up over it, and dev down still removes everything", async () => {
+    const third = mkdtempSync(join(tmpdir(), "sk-dev-"));
+    try {
+      const up = await shardkit(third, "dev", "up", "--json");
+      expect(up.code, up.stderr).toBe(0);
+      const fleet = JSON.parse(up.stdout) as UpDocument;
+      const victim = fleet.shards[1] as UpDocument["shards"][number];
+      process.kill(victim.pid, "SIGKILL");
+      for (let i = 0; i < 100 && (await serversUnder(fleet.dir)).includes(victim.pid); i++)
+        await new Promise((r) => setTimeout(r, 50));
+
+      const status = await shardkit(third, "dev", "status", "--json");
+      expect(
+        (JSON.parse(status.stdout) as { shard: string; state: string }[]).map((s) => s.state),
+      ).toEqual(["running", "stopped"]);
+      const again = await shardkit(third, "dev", "up", "--json");
+      expect(again.code).toBe(4);
+      expect(JSON.parse(again.stdout).error.code).toBe("DEV_FLEET_STALE");
+      expect(again.stderr).toMatch(/run shardkit dev down/);
+
+      const down = await shardkit(third, "dev", "down");
+      expect(down.code, down.stderr).toBe(0);
+      expect(await serversUnder(fleet.dir)).toEqual([]);
+      expect(existsSync(fleet.dir)).toBe(false);
+      expect(existsSync(join(third, ".shardkit"))).toBe(false);
+      expect(existsSync(join(third, "shardkit.config.json"))).toBe(false);
+    } finally {
+      if (existsSync(join(third, ".shardkit/dev.json"))) await shardkit(third, "dev", "down");
+      rmSync(third, { recursive: true, force: true });
+    }
+  });
+
   it("refuses to replace a config file it did not write, starting nothing", async () => {
     const mine = '{"directory": "mysql://root@127.0.0.1:3306/mine"}\n';
     writeFileSync(join(other, "shardkit.config.json"), mine);
