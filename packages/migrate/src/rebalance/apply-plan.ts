@@ -1,5 +1,6 @@
 import { type DirectoryAdmin, parseKeyRange, parseKsid, ShardkitError } from "@shardkit/directory";
 import { MoveError } from "../move-error.js";
+import { retryingAdmin } from "../workflow/deadlock-retry.js";
 import { resumeMove, startMove } from "../workflow/move-commands.js";
 import type { MoveEvent, MoveOptions, MoveSummary } from "../workflow/move-options.js";
 import type { PlanFile, PlanFileStep } from "./plan-file.js";
@@ -82,11 +83,12 @@ export interface ApplyOptions {
  * const result = await applyPlan(admin, plan, { parallel: 2, onEvent: console.log });
  */
 export async function applyPlan(
-  admin: DirectoryAdmin,
+  directory: DirectoryAdmin,
   plan: PlanFile,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const started = Date.now();
+  const admin = retryingAdmin(directory);
   const parallel = options.parallel ?? 2;
   if (!Number.isInteger(parallel) || parallel < 1) {
     throw new MoveError(
