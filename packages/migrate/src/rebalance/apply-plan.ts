@@ -114,7 +114,7 @@ export async function applyPlan(
   for (const step of plan.steps) {
     if (step.kind !== "split") continue;
     if (progress.splitsDone.has(step.step)) {
-      emit({ type: "skipped", step: step.step, reason: "split already" });
+      emit({ type: "skipped", step: step.step, reason: `${step.at} is a range boundary already` });
       continue;
     }
     options.signal?.throwIfAborted();
