@@ -2,6 +2,13 @@
 // on the `@shardkit/migrate/internal` subpath (src/internal.ts).
 export { FAILPOINTS, type FailpointName } from "./failpoints.js";
 export { MoveError } from "./move-error.js";
+export {
+  type Forecast,
+  type ForecastOptions,
+  type ForecastPoint,
+  forecast,
+  type ShardForecast,
+} from "./planner/forecast.js";
 export { makePlan, stepText } from "./planner/make-plan.js";
 export type {
   Plan,

@@ -213,6 +213,30 @@ describe("shardkit plan and apply", () => {
     }
   });
 
+  it("weighs shards (--weight) and balances rows (--by rows)", async () => {
+    const c = await newCase(120);
+    try {
+      const p = await c.cli(["plan", "--add", "s3", "--weight", "s3=2", "--by", "rows", "--json"]);
+      expect(p.code, p.stderr).toBe(0);
+      const plan = JSON.parse(p.stdout) as PlanDoc & {
+        shards: { shard: string; weight: number; target: number; after: { rows: number } }[];
+        assumed: { weights: Record<string, number> };
+      };
+      expect(plan.assumed).toMatchObject({ by: "rows", weights: { s3: 2 } });
+      const [s1, s3] = ["s1", "s3"].map((n) => plan.shards.find((s) => s.shard === n)) as [
+        (typeof plan.shards)[number],
+        (typeof plan.shards)[number],
+      ];
+      // 120 users, 3 rows each: s3's share is half of the 360 rows, s1's a quarter.
+      expect(s3.target).toBe(180);
+      expect(s1.target).toBe(90);
+      expect(plan.withinImbalance).toBe(true);
+      expect(Math.abs(s3.after.rows - 180)).toBeLessThanOrEqual(18);
+    } finally {
+      await c.close();
+    }
+  });
+
   it("refuses bad input with one line and its exit status, changing nothing", async () => {
     const c = await newCase(20);
     try {
@@ -221,6 +245,11 @@ describe("shardkit plan and apply", () => {
         await c.cli(["plan", "--add", "s9"]),
         3,
         /unknown shard s9: register it first with shardkit shard add s9/,
+      );
+      expectRefusal(
+        await c.cli(["plan", "--drain", "s9"]),
+        3,
+        /unknown shard s9: register it first/,
       );
       expectRefusal(
         await c.cli(["plan", "--max-imbalance", "abc"]),

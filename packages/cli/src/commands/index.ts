@@ -2,6 +2,7 @@ import type { CommandDefinition } from "../command-definition.js";
 import { applyCommand } from "./apply.js";
 import { devCommand } from "./dev.js";
 import { doctorCommand } from "./doctor.js";
+import { forecastCommand } from "./forecast.js";
 import { initCommand } from "./init.js";
 import { layoutCommand } from "./layout.js";
 import { mergeCommand } from "./merge.js";
@@ -15,6 +16,7 @@ import { rangesCommand } from "./ranges.js";
 import { routeCommand } from "./route.js";
 import { shardCommand } from "./shard.js";
 import { splitCommand } from "./split.js";
+import { statsCommand } from "./stats.js";
 import { tableCommand } from "./table.js";
 import { unpinCommand } from "./unpin.js";
 
@@ -36,7 +38,9 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  statsCommand,
   planCommand,
   applyCommand,
+  forecastCommand,
   devCommand,
 ];

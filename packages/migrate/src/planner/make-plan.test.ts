@@ -210,7 +210,7 @@ function smallLayout(random: () => number, n: number, shards: string[]): RangeLo
 }
 
 describe("makePlan against the brute-force optimum on small cases", () => {
-  it("finds a plan whenever one exists, within 1.6 times the optimum bytes (the optimum itself in most)", () => {
+  it("finds a plan whenever one exists, within 1.4 times the optimum bytes (the optimum itself in most)", () => {
     const ratios: number[] = [];
     let feasible = 0;
     for (let seed = 1; seed <= 60; seed++) {
@@ -237,9 +237,9 @@ describe("makePlan against the brute-force optimum on small cases", () => {
     }
     expect(feasible).toBeGreaterThan(20);
     ratios.sort((a, b) => a - b);
-    // Measured at this commit: 57 feasible cases, median 1.00, mean 1.06, worst 1.51.
-    expect(Math.max(...ratios)).toBeLessThanOrEqual(1.6);
+    // Measured at this commit: 57 feasible cases, median 1.00, mean 1.05, worst 1.35.
+    expect(Math.max(...ratios)).toBeLessThanOrEqual(1.4);
     expect(ratios[Math.floor(ratios.length / 2)]).toBe(1);
-    expect(ratios.reduce((s, r) => s + r, 0) / ratios.length).toBeLessThanOrEqual(1.1);
+    expect(ratios.reduce((s, r) => s + r, 0) / ratios.length).toBeLessThanOrEqual(1.06);
   });
 });

@@ -31,7 +31,8 @@ export function makePlan(input: PlanInput, options: PlanOptions = {}): Plan {
   if (!PLAN_METRICS.includes(by)) {
     throw new MoveError("BAD_ARGUMENT", `invalid --by ${JSON.stringify(by)}: use rows or bytes`);
   }
-  const table = new PieceTable(input.ranges, input.pinned ?? {}, by);
+  const fresh = () => new PieceTable(input.ranges, input.pinned ?? {}, by);
+  let table = fresh();
   const bounds = boundsOf(table, options);
   const unmet: string[] = [];
   for (const shard of bounds.drained) {
@@ -44,8 +45,30 @@ export function makePlan(input: PlanInput, options: PlanOptions = {}): Plan {
   }
   const before = table.loads();
   const lower = lowerBoundBytes(table, bounds);
-  greedy(table, bounds);
-  prune(table, bounds);
+  // Each way of sizing pieces wins on some layouts: keep the plan within bounds that moves least.
+  let best: { table: PieceTable; ok: boolean; bytes: number; moves: number } | undefined;
+  for (const sizing of SIZINGS) {
+    const t = fresh();
+    greedy(t, bounds, sizing);
+    prune(t, bounds);
+    const moved = t.movedPieces();
+    const candidate = {
+      table: t,
+      ok: within(t, bounds),
+      bytes: moved.reduce((sum, p) => sum + p.bytes, 0),
+      moves: moved.length,
+    };
+    if (
+      best === undefined ||
+      (candidate.ok && !best.ok) ||
+      (candidate.ok === best.ok &&
+        (candidate.bytes < best.bytes ||
+          (candidate.bytes === best.bytes && candidate.moves < best.moves)))
+    ) {
+      best = candidate;
+    }
+  }
+  table = (best as { table: PieceTable }).table;
   for (const s of bounds.shards) {
     const m = table.metric(s);
     const ownsRanges = table.ownedPieces(s) > 0;
@@ -169,6 +192,14 @@ export function boundsOf(table: PieceTable, options: PlanOptions): Bounds {
   return { shards, drained, weight, target, lower, upper };
 }
 
+/**
+ * How much a move from a donor to a receiver should carry at least: enough for both (`both`),
+ * for the donor while it is above its bound and else for the receiver (`donor`), or the
+ * smaller of the two (`least`).
+ */
+const SIZINGS = ["both", "donor", "least"] as const;
+type Sizing = (typeof SIZINGS)[number];
+
 /** How far `s` is above its upper bound (drained: all of it). */
 function excess(table: PieceTable, b: Bounds, s: string): number {
   const m = table.metric(s);
@@ -189,7 +220,7 @@ function deficit(table: PieceTable, b: Bounds, s: string): number {
  * the most to spare) to the one furthest below (or with the most room): each time the
  * cheapest piece that does what is needed without overfilling the receiver.
  */
-function greedy(table: PieceTable, b: Bounds): void {
+function greedy(table: PieceTable, b: Bounds, sizing: Sizing): void {
   const receivers = b.shards.filter((s) => !b.drained.has(s));
   for (let guard = 0; guard < 100_000; guard++) {
     const over = b.shards
@@ -211,7 +242,7 @@ function greedy(table: PieceTable, b: Bounds): void {
     for (const d of donors) {
       for (const r of takers) {
         if (r === d) continue;
-        if (tryMove(table, b, d, r)) {
+        if (tryMove(table, b, d, r, sizing)) {
           moved = true;
           break;
         }
@@ -241,16 +272,26 @@ function room(table: PieceTable, b: Bounds, s: string): number {
 }
 
 /** Moves one piece from `d` to `r` if one helps; false when none does. */
-function tryMove(table: PieceTable, b: Bounds, d: string, r: string): boolean {
+function tryMove(table: PieceTable, b: Bounds, d: string, r: string, sizing: Sizing): boolean {
   const cap = Math.min(room(table, b, r), b.drained.has(d) ? table.metric(d) : spare(table, b, d));
   const drainedDonor = b.drained.has(d);
   if (cap <= 0 && !(drainedDonor && table.metric(d) === 0)) {
     // A drained shard's empty ranges still go (they add nothing).
     return false;
   }
+  const give = excess(table, b, d);
+  const take = deficit(table, b, r);
+  const wanted =
+    sizing === "both"
+      ? Math.max(give, take)
+      : sizing === "donor"
+        ? give > 0
+          ? give
+          : take
+        : Math.min(...[give, take].filter((x) => x > 0), Number.POSITIVE_INFINITY);
   const need = drainedDonor
     ? Math.min(table.metric(d), cap)
-    : Math.min(Math.max(excess(table, b, d), deficit(table, b, r), 0), cap);
+    : Math.min(Math.max(Number.isFinite(wanted) ? wanted : 0, 0), cap);
   const piece = table.choose(d, need, Math.max(cap, 0), drainedDonor);
   if (!piece) return false;
   table.move(piece, r);

@@ -1,7 +1,9 @@
 import { type DirectoryAdmin, parseKeyRange, parseKsid, ShardkitError } from "@shardkit/directory";
 import { MoveError } from "../move-error.js";
+import { retryingAdmin } from "../workflow/deadlock-retry.js";
 import { resumeMove, startMove } from "../workflow/move-commands.js";
 import type { MoveEvent, MoveOptions, MoveSummary } from "../workflow/move-options.js";
+import { runOnDisjointShards } from "./move-scheduler.js";
 import type { PlanFile, PlanFileStep } from "./plan-file.js";
 import { planProgress } from "./plan-state.js";
 
@@ -82,11 +84,12 @@ export interface ApplyOptions {
  * const result = await applyPlan(admin, plan, { parallel: 2, onEvent: console.log });
  */
 export async function applyPlan(
-  admin: DirectoryAdmin,
+  directory: DirectoryAdmin,
   plan: PlanFile,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const started = Date.now();
+  const admin = retryingAdmin(directory);
   const parallel = options.parallel ?? 2;
   if (!Number.isInteger(parallel) || parallel < 1) {
     throw new MoveError(
@@ -112,7 +115,7 @@ export async function applyPlan(
   for (const step of plan.steps) {
     if (step.kind !== "split") continue;
     if (progress.splitsDone.has(step.step)) {
-      emit({ type: "skipped", step: step.step, reason: "split already" });
+      emit({ type: "skipped", step: step.step, reason: `${step.at} is a range boundary already` });
       continue;
     }
     options.signal?.throwIfAborted();
@@ -133,9 +136,6 @@ export async function applyPlan(
       emit({ type: "skipped", step: m.step, reason: `${m.range} is on ${m.to} already` });
   }
   const moves: AppliedMove[] = [];
-  const busy = new Set<string>();
-  const running = new Map<number, Promise<void>>();
-  let failure: unknown;
   const run = async (m: MoveStep): Promise<void> => {
     const state = progress.moves.get(m.step);
     let moveId = state?.state === "active" ? state.moveId : undefined;
@@ -162,35 +162,7 @@ export async function applyPlan(
       rowsCopied: summary.rowsCopied,
     });
   };
-  while ((pending.length > 0 && failure === undefined) || running.size > 0) {
-    if (failure === undefined) {
-      for (let i = 0; i < pending.length && running.size < parallel; ) {
-        const m = pending[i] as MoveStep;
-        if (busy.has(m.from) || busy.has(m.to)) {
-          i++;
-          continue;
-        }
-        pending.splice(i, 1);
-        busy.add(m.from);
-        busy.add(m.to);
-        running.set(
-          m.step,
-          run(m)
-            .catch((error: unknown) => {
-              failure ??= error;
-            })
-            .finally(() => {
-              busy.delete(m.from);
-              busy.delete(m.to);
-              running.delete(m.step);
-            }),
-        );
-      }
-    }
-    if (running.size === 0) break;
-    await Promise.race(running.values());
-  }
-  if (failure !== undefined) throw failure;
+  await runOnDisjointShards(pending, parallel, run);
   moves.sort((a, b) => a.step - b.step);
   return {
     steps: plan.steps.length,

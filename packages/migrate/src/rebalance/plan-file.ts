@@ -95,7 +95,7 @@ export function makePlanFile(
   if (measured !== now) {
     throw new MoveError(
       "PLAN_STALE",
-      `the ranges changed since they were measured (directory version ${stats.directoryVersion}, now ${snapshot.version}): run the command again`,
+      `the ranges changed since they were measured (directory version ${stats.directoryVersion}, now ${snapshot.version}): measure again (shardkit stats, or run shardkit plan again)`,
     );
   }
   const registered = new Set(layout.shards);
