@@ -131,7 +131,9 @@ describe("a small run of the demo", () => {
     ]);
     expect(Object.keys(result.data.after)).toEqual(["s1", "s2", "s3", "s4"]);
     expect(Object.values(result.data.after).reduce((x, y) => x + y, 0)).toBeGreaterThan(2000 * 0.9);
-    expect(result.data.cutovers).toHaveLength(2);
+    // At least one move into each new shard, each with its measured pause (the plan decides how many).
+    expect(result.data.cutovers.length).toBeGreaterThanOrEqual(2);
+    for (const c of result.data.cutovers) expect(c.pauseMs).toEqual(expect.any(Number));
     expect(result.data.writes.length).toBeGreaterThan(0);
     expect(result.summary).toMatch(/demo passed/);
     expect(readFileSync(reportFile, "utf8")).toContain("all checks passed");
