@@ -70,6 +70,10 @@ export const devCommand: CommandDefinition = (action) => {
       "start local servers, create a directory, register them as shards and write the config file",
     )
     .option("--shards <n>", "how many servers, each one shard (default: 2)")
+    .addHelpText(
+      "after",
+      "\nRun again, it reports the fleet running and starts nothing.\n\nExamples:\n  shardkit dev up\n  shardkit dev up --shards 4 --json",
+    )
     .action(
       action(async ({ credentials, io, note }, opts: { shards?: string }) => {
         const count = shardCount(opts.shards);
@@ -97,6 +101,7 @@ export const devCommand: CommandDefinition = (action) => {
   dev
     .command("status")
     .description("show the dev fleet's servers and whether each one runs")
+    .addHelpText("after", "\nExamples:\n  shardkit dev status\n  shardkit dev status --json")
     .action(
       action(async ({ io }) => {
         const { servers } = devStatus(devPaths(undefined, io.cwd));
