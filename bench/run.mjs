@@ -3,6 +3,7 @@ import os from "node:os";
 import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
 import { run as move } from "./move.bench.mjs";
+import { run as plan } from "./plan.bench.mjs";
 import { run as router } from "./router.bench.mjs";
 import { run as scatterScale } from "./scatter-scale.bench.mjs";
 
@@ -20,6 +21,16 @@ const l = await lookup();
 for (const r of l.results) {
   console.log(
     `| cached lookup, ${r.label} (${l.ranges} ranges, ${l.pins} pinned keys) | ${r.keys} | ${M(r.perSecond)} | >= 2 M/s |`,
+  );
+}
+
+console.log(
+  "\n| planner benchmark | time | bytes moved / lower bound | max/mean load before -> after | target |",
+);
+console.log("| --- | --- | --- | --- | --- |");
+for (const p of plan()) {
+  console.log(
+    `| ${p.label} (${p.ranges} ranges; ${p.moves} moves, ${p.steps - p.moves} splits) | ${p.ms.toFixed(0)} ms | ${p.closeness.toFixed(4)} | ${p.maxOverMeanBefore.toFixed(2)} -> ${p.maxOverMeanAfter.toFixed(2)} | < 1 s |`,
   );
 }
 

@@ -120,6 +120,8 @@ export type {
   MoveEventInput,
   MoveLease,
   MovePatch,
+  StatsSnapshotInput,
+  StatsSnapshotRecord,
 } from "./store/directory-admin.js";
 export type { DirectorySource, IdBlock } from "./store/directory-source.js";
 export { DIRECTORY_SCHEMA_VERSION } from "./store/mysql/directory-schema.js";

@@ -55,6 +55,7 @@ export { detectFlavour } from "./flavour/detect-flavour.js";
 export { mariadbFlavour } from "./flavour/mariadb-flavour.js";
 export { mysqlFlavour } from "./flavour/mysql-flavour.js";
 export type { ServerFlavour, SnapshotSessions } from "./flavour/server-flavour.js";
+export { randomLayout, seeded } from "./planner/planner-fixtures.js";
 export {
   comparePrimaryKeys,
   type PrimaryKey,

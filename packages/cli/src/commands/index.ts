@@ -1,5 +1,8 @@
 import type { CommandDefinition } from "../command-definition.js";
+import { applyCommand } from "./apply.js";
+import { devCommand } from "./dev.js";
 import { doctorCommand } from "./doctor.js";
+import { forecastCommand } from "./forecast.js";
 import { initCommand } from "./init.js";
 import { layoutCommand } from "./layout.js";
 import { mergeCommand } from "./merge.js";
@@ -8,10 +11,12 @@ import { cleanupCommand, verifyCommand } from "./move-steps.js";
 import { movesCommand } from "./moves.js";
 import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
+import { planCommand } from "./plan.js";
 import { rangesCommand } from "./ranges.js";
 import { routeCommand } from "./route.js";
 import { shardCommand } from "./shard.js";
 import { splitCommand } from "./split.js";
+import { statsCommand } from "./stats.js";
 import { tableCommand } from "./table.js";
 import { unpinCommand } from "./unpin.js";
 
@@ -33,4 +38,9 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  statsCommand,
+  planCommand,
+  applyCommand,
+  forecastCommand,
+  devCommand,
 ];

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   CROSS_SHARD: "usage",
   ROUTER_CLOSED: "usage",
   USAGE: "usage",
+  BAD_PLAN: "usage",
   // not found
   NOT_INITIALIZED: "not_found",
   UNKNOWN_SHARD: "not_found",
@@ -45,6 +46,7 @@ export const ERROR_CODES = {
   NO_SHARDS: "not_found",
   TABLE_NOT_ON_SHARD: "not_found",
   UNKNOWN_MOVE: "not_found",
+  NO_DEV_FLEET: "not_found",
   // conflict
   SHARD_EXISTS: "conflict",
   TABLE_EXISTS: "conflict",
@@ -77,6 +79,11 @@ export const ERROR_CODES = {
   MOVE_EXISTS: "conflict",
   MOVE_LEASED: "conflict",
   MOVE_STATE: "conflict",
+  // conflict: a plan made from another directory than the one now
+  PLAN_STALE: "conflict",
+  // conflict: shardkit dev
+  DEV_FLEET_STALE: "conflict",
+  CONFIG_EXISTS: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",
@@ -84,6 +91,7 @@ export const ERROR_CODES = {
   DEADLINE_EXCEEDED: "unavailable",
   CUTOVER_TIMEOUT: "unavailable",
   MOVE_CANCELLED: "unavailable",
+  SERVERS_NOT_STARTED: "unavailable",
   // query
   QUERY_FAILED: "query",
   MYSQL_ERROR: "query",

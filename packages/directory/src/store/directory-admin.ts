@@ -108,6 +108,25 @@ export interface FreezeOptions {
   readonly drainTimeoutSeconds?: number;
 }
 
+/** A measurement of the shards to store (`shardkit stats`); the report is kept as JSON. */
+export interface StatsSnapshotInput {
+  /** When the measurement started. */
+  readonly takenAt: Date;
+  /** The directory version whose ranges were measured. */
+  readonly directoryVersion: number;
+  /** The fraction of rows read; null for an exact scan. */
+  readonly sample: number | null;
+  readonly totalRows: number;
+  readonly totalBytes: number;
+  /** The whole report (per range, per shard, per table, top keys), JSON-serialisable. */
+  readonly report: Readonly<Record<string, unknown>>;
+}
+
+/** A stored measurement. */
+export interface StatsSnapshotRecord extends StatsSnapshotInput {
+  readonly id: number;
+}
+
 /**
  * Changing the directory, on top of reading it. Every change is one transaction that checks
  * the directory's invariants, brings the affected shards' fences in step and bumps the version;
@@ -197,4 +216,9 @@ export interface DirectoryAdmin extends DirectorySource {
    * range. Idempotent once switched.
    */
   switchRange(moveId: string, owner: string): Promise<ChangeResult>;
+
+  /** Stores a measurement of the shards (changes no version: nothing routes by it); returns its id. */
+  recordStats(input: StatsSnapshotInput): Promise<{ readonly id: number }>;
+  /** Stored measurements, oldest first; only the newest `limit` when given. */
+  listStats(options?: { readonly limit?: number }): Promise<readonly StatsSnapshotRecord[]>;
 }

@@ -30,7 +30,7 @@ const PORT_ATTEMPTS = 3;
 const MAX_SOCKET_PATH = 100;
 
 /** A server this process started, and the directory holding its datadir, socket and logs. */
-interface LocalServer {
+export interface LocalServer {
   readonly address: ServerAddress;
   readonly dir: string;
   readonly child: ChildProcess;
@@ -143,13 +143,20 @@ async function killAndWait(child: ChildProcess, force = false): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startOne(
+/**
+ * Initialises and starts one server in `dir` (a new directory under the fleet root by default;
+ * a given `dir` must not exist yet). Until it returns, the directory is owned by this process:
+ * a failure, or this process ending, kills the server and removes it.
+ */
+export async function startOne(
   bin: MysqlBinaries,
   index: number,
   context: BackendContext,
+  dir?: string,
 ): Promise<LocalServer> {
   const { signal } = context;
-  const paths = pathsOf(createServerDir(fleetRoot(), index));
+  if (dir !== undefined) mkdirSync(dir);
+  const paths = pathsOf(dir ?? createServerDir(fleetRoot(), index));
   const owned = own(paths.dir);
   try {
     if (Buffer.byteLength(paths.socket) > MAX_SOCKET_PATH) {
@@ -200,7 +207,7 @@ async function startOne(
 }
 
 /** Stops one server by its PID (SIGTERM, then SIGKILL after 10 s) and removes its directory. */
-async function stopLocalServer(server: LocalServer): Promise<void> {
+export async function stopLocalServer(server: LocalServer): Promise<void> {
   await killAndWait(server.child);
   server.owned.process = undefined;
   await rm(server.dir, { recursive: true, force: true, maxRetries: 3 });

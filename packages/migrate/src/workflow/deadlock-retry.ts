@@ -9,6 +9,8 @@ const CHANGES = new Set<string | symbol>([
   "freezeRange",
   "unfreezeRange",
   "switchRange",
+  // A plan's splits (shardkit apply) rewrite fence rows as well.
+  "splitRange",
 ]);
 const ATTEMPTS = 5;
 

@@ -86,6 +86,19 @@ export const DIRECTORY_MIGRATIONS: readonly (readonly string[])[] = [
       PRIMARY KEY (move_id, seq)
     ) ENGINE=InnoDB`,
   ],
+  [
+    // One row per `shardkit stats` run: totals to chart growth by, and the whole report as JSON.
+    `CREATE TABLE IF NOT EXISTS shardkit_stats_snapshots (
+      id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+      taken_at TIMESTAMP(3) NOT NULL,
+      directory_version BIGINT UNSIGNED NOT NULL,
+      sample_fraction DOUBLE NULL DEFAULT NULL,
+      total_rows BIGINT UNSIGNED NOT NULL,
+      total_bytes BIGINT UNSIGNED NOT NULL,
+      report LONGTEXT NOT NULL,
+      KEY stats_by_time (taken_at)
+    ) ENGINE=InnoDB`,
+  ],
 ];
 
 /** The schema version this code writes and understands. */

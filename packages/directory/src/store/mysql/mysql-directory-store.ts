@@ -18,6 +18,8 @@ import type {
   MoveEventInput,
   MoveLease,
   MovePatch,
+  StatsSnapshotInput,
+  StatsSnapshotRecord,
 } from "../directory-admin.js";
 import type { IdBlock } from "../directory-source.js";
 import type { StoreParts } from "./change-transaction.js";
@@ -34,6 +36,7 @@ import { initDirectory } from "./schema-migrator.js";
 import { addShard, removeShard } from "./shard-changes.js";
 import { ShardConnections } from "./shard-connections.js";
 import { readSnapshot, readVersion } from "./snapshot-reader.js";
+import { listStats, recordStats } from "./stats-records.js";
 import { addTable, removeTable } from "./table-changes.js";
 
 /** Options for {@link MysqlDirectoryStore}. */
@@ -198,6 +201,14 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
 
   listHeartbeats(): Promise<RouterHeartbeat[]> {
     return this.#read(listHeartbeats);
+  }
+
+  async recordStats(input: StatsSnapshotInput): Promise<{ readonly id: number }> {
+    return { id: await this.#read((conn) => recordStats(conn, input)) };
+  }
+
+  listStats(options?: { readonly limit?: number }): Promise<StatsSnapshotRecord[]> {
+    return this.#read((conn) => listStats(conn, options?.limit));
   }
 
   close(): Promise<void> {
