@@ -386,6 +386,28 @@ describe("write()'s range check, sent with its first statement", () => {
     }
   });
 
+  it("checks before a stream's rows are handed out", async () => {
+    const key = 528_001;
+    const read = async (trx: Knex.Transaction) => {
+      const rows: unknown[] = [];
+      for await (const row of trx("users").where({ user_id: key }).stream()) rows.push(row);
+      return rows;
+    };
+    try {
+      await router.insert("users", user(key));
+      expect(await router.write(key, read)).toHaveLength(1);
+      await f.whileFrozen(key, async () => {
+        const error = (await router
+          .write(key, read, { deadlineMs: 200 })
+          .catch((e: unknown) => e)) as RouterError;
+        expect(error.code).toBe("DEADLINE_EXCEEDED");
+        expect((error.cause as RouterError).code).toBe("FENCED");
+      });
+    } finally {
+      await removeAll("users", "user_id", [key]);
+    }
+  });
+
   it("refuses on a shard whose range row counts a pinned key, and lands on the pin's shard", async () => {
     const key = 525_001;
     const home = router.locate(key).shard;

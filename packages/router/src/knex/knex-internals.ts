@@ -37,6 +37,7 @@ interface QueryObject {
 }
 
 type RunQuery = (conn: unknown, obj: QueryObject) => Promise<QueryObject>;
+type StreamQuery = (conn: unknown, obj: QueryObject, ...rest: unknown[]) => Promise<unknown>;
 
 type AnyCtor<T = object> = new (...args: unknown[]) => T;
 
@@ -47,6 +48,8 @@ const TransactionMySQL2 = require("knex/lib/dialects/mysql2/transaction.js") as 
   query(conn: unknown, sql: string, status: number, value: unknown): Promise<unknown>;
 }>;
 
+/** BEGIN and the range check, in one query. */
+const OPEN_WITH_CHECK = `START TRANSACTION; ${RANGE_FENCE_SELECT}`;
 /** knex's own statements that end a transaction; they pass through as they are. */
 const ENDS_TRANSACTION = /^\s*(COMMIT|ROLLBACK)\b/i;
 /** MySQL errors after which InnoDB may have rolled back the whole transaction. */
@@ -74,7 +77,7 @@ class FencedTransaction extends TransactionMySQL2 {
     const { trxClient } = this as unknown as KnexTransactionInternals;
     if (this.fence.rangeStart !== undefined) {
       this.#pending = true;
-      this.#interceptQueries(trxClient as unknown as { _query: RunQuery });
+      this.#interceptQueries(trxClient as unknown as { _query: RunQuery; _stream: StreamQuery });
       return Promise.resolve();
     }
     // Not through this.query(): knex treats ER_SP_DOES_NOT_EXIST as success there, which
@@ -96,8 +99,9 @@ class FencedTransaction extends TransactionMySQL2 {
   }
 
   /** Sends the range check with the first statement, and refuses every statement after a refusal. */
-  #interceptQueries(client: { _query: RunQuery }): void {
+  #interceptQueries(client: { _query: RunQuery; _stream: StreamQuery }): void {
     const run: RunQuery = client._query.bind(client);
+    const stream: StreamQuery = client._stream.bind(client);
     client._query = async (conn, obj) => {
       if (ENDS_TRANSACTION.test(obj.sql)) return run(conn, obj);
       if (this.#refused !== undefined) throw this.#refused;
@@ -105,24 +109,45 @@ class FencedTransaction extends TransactionMySQL2 {
       this.#pending = false;
       return this.#firstStatement(run, conn, obj);
     };
+    // A stream's rows are handed out as they come: the check goes first, alone.
+    client._stream = async (conn, obj, out, ...rest) => {
+      try {
+        if (this.#refused !== undefined) throw this.#refused;
+        if (this.#pending) {
+          this.#pending = false;
+          await this.#checkAlone(run, conn);
+        }
+      } catch (error) {
+        // knex hands the caller the stream, not this promise: the refusal goes on the stream.
+        (out as { emit(event: string, error: unknown): void }).emit("error", error);
+        throw error;
+      }
+      return stream(conn, obj, out, ...rest);
+    };
+  }
+
+  /** Opens the transaction with the range check alone, before a statement that cannot carry it. */
+  async #checkAlone(run: RunQuery, conn: unknown): Promise<void> {
+    const fence = this.fence as TransactionFence & { rangeStart: number };
+    const checked = await run(conn, {
+      sql: OPEN_WITH_CHECK,
+      bindings: [fence.rangeStart],
+    }).catch((error: unknown) => this.#broken(run, conn, error));
+    await this.#judge(run, conn, (checked.response?.[0] as unknown[] | undefined)?.[1]);
   }
 
   async #firstStatement(run: RunQuery, conn: unknown, obj: QueryObject): Promise<QueryObject> {
     const fence = this.fence as TransactionFence & { rangeStart: number };
-    const open = `START TRANSACTION; ${RANGE_FENCE_SELECT}`;
     if (obj.options && Object.keys(obj.options).length > 0) {
       // Options such as rowsAsArray would shape the fence's rows too: check first, alone.
-      const checked = await run(conn, { sql: open, bindings: [fence.rangeStart] }).catch(
-        (error: unknown) => this.#broken(run, conn, error),
-      );
-      await this.#judge(run, conn, (checked.response?.[0] as unknown[] | undefined)?.[1]);
+      await this.#checkAlone(run, conn);
       return run(conn, obj);
     }
     let answered: QueryObject;
     try {
       answered = await run(conn, {
         ...obj,
-        sql: `${open}; ${obj.sql}`,
+        sql: `${OPEN_WITH_CHECK}; ${obj.sql}`,
         bindings: [fence.rangeStart, ...(obj.bindings ?? [])],
       });
     } catch (error) {
