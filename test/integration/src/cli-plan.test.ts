@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { formatKeyRange } from "@shardkit/directory";
 import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -137,7 +138,7 @@ describe("shardkit plan and apply", () => {
     }
   });
 
-  it("continues a plan whose apply was killed mid-move, and refuses it once the directory changed", async () => {
+  it("continues a plan stopped by Ctrl-C, then killed mid-move, and refuses it once the directory changed", async () => {
     const c = await newCase();
     try {
       const out = join(work, "crash.json");
@@ -153,8 +154,18 @@ describe("shardkit plan and apply", () => {
       ]);
       expect(p.code, p.stderr).toBe(0);
       const plan = JSON.parse(p.stdout) as PlanDoc;
-      const killed = await spawnApply(c, out, { SHARDKIT_FAILPOINT: "after-copy-chunk:2" });
-      expect(killed.signal).toBe("SIGKILL");
+      // Ctrl-C at the first copy: exit 130, one line saying how to continue.
+      const stopped = await spawnApply(c, out, {}, true);
+      expect(stopped.code, stopped.stderr).toBe(130);
+      expect(stopped.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(stopped.stderr).toMatch(/interrupted by Ctrl-C .*continue with shardkit apply /);
+      expect((stopped.lines.at(-1) as { error?: { code: string } }).error?.code).toBe(
+        "MOVE_CANCELLED",
+      );
+      // Run again and killed (SIGKILL) right after a freeze: the range is left frozen mid-cutover.
+      const killed = await spawnApply(c, out, { SHARDKIT_FAILPOINT: "after-freeze" });
+      expect(killed.signal, killed.stderr).toBe("SIGKILL");
+      expect(killed.lines[0]).toMatchObject({ event: "apply" });
       const version = await c.store.version();
       expect(version).toBeGreaterThan(plan.directoryVersion);
 
@@ -276,25 +287,34 @@ describe("shardkit plan and apply", () => {
   });
 });
 
-/** `shardkit apply <plan> --json` in a child process, which the failpoint kills. */
+/** `shardkit apply <plan> --json` in a child process: killed by a failpoint, or sent Ctrl-C (SIGINT) at its first copy. */
 function spawnApply(
   c: MoveCase,
   plan: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  interruptAtCopy = false,
+): Promise<{
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  lines: Record<string, unknown>[];
+}> {
   const child: ChildProcess = spawn(
     process.execPath,
     [shardkitBin, "apply", plan, "--json", "--chunk-size", "20", "--lease-ttl-ms", "1000"],
-    {
-      env: { ...process.env, ...c.env, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
+    { env: { ...process.env, ...c.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
+  const lines: Record<string, unknown>[] = [];
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    if (interruptAtCopy && line.event === "copy" && !child.killed) child.kill("SIGINT");
+  });
   return new Promise((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stderr })),
+    child.on("close", (code, signal) => resolve({ code, signal, stderr, lines })),
   );
 }
