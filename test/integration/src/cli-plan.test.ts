@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { formatKeyRange } from "@shardkit/directory";
 import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
+import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, expectRefusal, shardkitBin } from "./cli-harness.js";
+import { knexOf } from "./fixtures/databases.js";
 import {
   createMoveCase,
   createMoverUser,
@@ -46,12 +48,12 @@ function linesOf(r: CliRun): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Every row of both tables across the three shards, as `table:key` -> how many shards hold it. */
-async function copies(c: MoveCase): Promise<Map<string, number>> {
+/** Every row of both tables across the shards, as `table:key` -> how many shards hold it. */
+async function copies(c: MoveCase, more: readonly Knex[] = []): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
-  for (const shard of ["s1", "s2", "s3"] as const) {
+  for (const db of [c.db.s1, c.db.s2, c.db.s3, ...more]) {
     for (const table of ["accounts", "orders"] as TableName[]) {
-      for (const key of (await rowsOf(c.db[shard], table)).keys()) {
+      for (const key of (await rowsOf(db, table)).keys()) {
         seen.set(`${table}:${key}`, (seen.get(`${table}:${key}`) ?? 0) + 1);
       }
     }
@@ -71,11 +73,14 @@ interface PlanDoc {
 }
 
 describe("shardkit plan and apply", () => {
-  it("scales out to a new shard: a plan file, one JSON line per event, every row once, balanced", async () => {
+  it("scales out from two shards to four: a plan file, moves in parallel, one JSON line per event, every row once, balanced", async () => {
     const c = await newCase();
+    const s4Url = await a.createDatabase("ms4");
+    const s4 = knexOf(s4Url);
     try {
+      expect((await c.cli(["shard", "add", "s4", s4Url])).code).toBe(0);
       const out = join(work, "scale.json");
-      const p = await c.cli(["plan", "--add", "s3", "--out", out, "--json"]);
+      const p = await c.cli(["plan", "--add", "s3,s4", "--out", out, "--json"]);
       expect(p.code, p.stderr).toBe(0);
       const plan = JSON.parse(p.stdout) as PlanDoc;
       expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({
@@ -83,13 +88,13 @@ describe("shardkit plan and apply", () => {
         directoryVersion: plan.directoryVersion,
       });
       expect(plan.directoryVersion).toBe(await c.store.version());
-      expect(plan.assumed).toMatchObject({ by: "bytes", maxImbalance: 10, add: ["s3"] });
+      expect(plan.assumed).toMatchObject({ by: "bytes", maxImbalance: 10, add: ["s3", "s4"] });
       expect(plan.withinImbalance).toBe(true);
       expect(plan.bytesMoved).toBeGreaterThanOrEqual(plan.lowerBoundBytes);
       const moves = plan.steps.filter((s) => s.kind === "move");
       expect(moves.length).toBeGreaterThan(0);
-      expect(moves.every((m) => m.to === "s3")).toBe(true);
-      const before = await copies(c);
+      expect(moves.every((m) => m.to === "s3" || m.to === "s4")).toBe(true);
+      const before = await copies(c, [s4]);
 
       const r = await c.cli(["apply", out, "--json", "--chunk-size", "50"]);
       expect(r.code, r.stderr).toBe(0);
@@ -97,6 +102,11 @@ describe("shardkit plan and apply", () => {
       expect(lines[0]).toMatchObject({ event: "apply", steps: plan.steps.length, alreadyDone: 0 });
       const started = lines.filter((l) => l.event === "started");
       expect(started).toHaveLength(moves.length);
+      // Two moves on four different shards ran at once: one started before the other ended.
+      const firstDone = lines.findIndex((l) => l.event === "done");
+      const disjoint = moves.some((m) => moves.some((o) => o.from !== m.from && o.to !== m.to));
+      expect(disjoint, JSON.stringify(moves)).toBe(true);
+      expect(lines.slice(0, firstDone).filter((l) => l.event === "started").length).toBe(2);
       for (const s of started) expect(s.moveId).toMatch(/^[0-9a-f-]{36}$/);
       const done = lines.filter((l) => l.event === "done") as {
         moveId: string;
@@ -114,7 +124,7 @@ describe("shardkit plan and apply", () => {
       expect(last.splits).toBe(plan.steps.length - moves.length);
 
       // Every row exactly once, none lost or doubled.
-      const after = await copies(c);
+      const after = await copies(c, [s4]);
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       expect([...after.values()].every((n) => n === 1)).toBe(true);
       // The shards as planned: measured again, each within 10% of its share.
@@ -134,6 +144,7 @@ describe("shardkit plan and apply", () => {
         moves: [],
       });
     } finally {
+      await s4.destroy();
       await c.close();
     }
   });
