@@ -224,11 +224,13 @@ function shardTotals(
   });
 }
 
-/** The condition choosing a sample's rows by their primary key's CRC32, or null for every row. */
+/** The condition choosing a sample's rows by a hash (MD5) of their primary key, or null for every row. */
 function sampleCondition(table: TableSchema, sample: number): string | null {
   if (sample >= 1) return null;
   const pk = table.primaryKey.map(quoteIdentifier);
-  return `CRC32(CONCAT_WS(',', ${pk.join(", ")})) < ${Math.floor(sample * 4294967296)}`;
+  // The first 32 bits of MD5: CRC32 is linear, so keys that differ in a few characters (1, 2,
+  // 3...) get CRC32s that cluster, and a threshold on them is no random sample.
+  return `CAST(CONV(LEFT(MD5(CONCAT_WS(',', ${pk.join(", ")})), 8), 16, 10) AS UNSIGNED) < ${Math.floor(sample * 4294967296)}`;
 }
 
 /**
@@ -259,7 +261,7 @@ async function topKeys(
 
 /**
  * Reads `table`'s key column and each row's bytes in primary-key order, in chunks; with a
- * sample below 1 only rows whose primary key hashes (CRC32) below the fraction.
+ * sample below 1 only rows whose primary key hashes (MD5) below the fraction.
  */
 async function scanTable(
   conn: Awaited<ReturnType<typeof openShardConnection>>,
