@@ -1,6 +1,6 @@
 // The planner over the built package: 4096 ranges over 64 shards (random rows per bucket, some
-// ranges four times heavier), three plans: rebalance within 10%, scale out to 80 shards, drain
-// one shard. Each timed as the best of 5 runs after a warm-up run. Pure computation, no servers.
+// ranges four times heavier), four plans: rebalance within 10%, scale out to 80 shards (by
+// bytes, and by rows), drain one shard. Each timed as the best of 5 runs after a warm-up run. Pure computation, no servers.
 // Run it alone with `node bench/plan.bench.mjs` after building.
 import { pathToFileURL } from "node:url";
 import { makePlan } from "@shardkit/migrate";
@@ -23,6 +23,10 @@ export function run() {
       { add: Array.from({ length: 16 }, (_, i) => `n${i + 1}`) },
     ],
     ["drain 1 of 64 shards, within 10%", { drain: ["s01"] }],
+    [
+      "scale out 64 -> 80 shards by rows, within 10%",
+      { by: "rows", add: Array.from({ length: 16 }, (_, i) => `n${i + 1}`) },
+    ],
   ];
   return scenarios.map(([label, options]) => {
     makePlan({ ranges }, options);

@@ -5,10 +5,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { formatKeyRange } from "@shardkit/directory";
 import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
+import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CliRun, expectRefusal, shardkitBin } from "./cli-harness.js";
+import { knexOf } from "./fixtures/databases.js";
 import {
   createMoveCase,
   createMoverUser,
@@ -45,12 +48,12 @@ function linesOf(r: CliRun): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Every row of both tables across the three shards, as `table:key` -> how many shards hold it. */
-async function copies(c: MoveCase): Promise<Map<string, number>> {
+/** Every row of both tables across the shards, as `table:key` -> how many shards hold it. */
+async function copies(c: MoveCase, more: readonly Knex[] = []): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
-  for (const shard of ["s1", "s2", "s3"] as const) {
+  for (const db of [c.db.s1, c.db.s2, c.db.s3, ...more]) {
     for (const table of ["accounts", "orders"] as TableName[]) {
-      for (const key of (await rowsOf(c.db[shard], table)).keys()) {
+      for (const key of (await rowsOf(db, table)).keys()) {
         seen.set(`${table}:${key}`, (seen.get(`${table}:${key}`) ?? 0) + 1);
       }
     }
@@ -70,11 +73,14 @@ interface PlanDoc {
 }
 
 describe("shardkit plan and apply", () => {
-  it("scales out to a new shard: a plan file, one JSON line per event, every row once, balanced", async () => {
+  it("scales out from two shards to four: a plan file, moves in parallel, one JSON line per event, every row once, balanced", async () => {
     const c = await newCase();
+    const s4Url = await a.createDatabase("ms4");
+    const s4 = knexOf(s4Url);
     try {
+      expect((await c.cli(["shard", "add", "s4", s4Url])).code).toBe(0);
       const out = join(work, "scale.json");
-      const p = await c.cli(["plan", "--add", "s3", "--out", out, "--json"]);
+      const p = await c.cli(["plan", "--add", "s3,s4", "--out", out, "--json"]);
       expect(p.code, p.stderr).toBe(0);
       const plan = JSON.parse(p.stdout) as PlanDoc;
       expect(JSON.parse(readFileSync(out, "utf8"))).toMatchObject({
@@ -82,13 +88,13 @@ describe("shardkit plan and apply", () => {
         directoryVersion: plan.directoryVersion,
       });
       expect(plan.directoryVersion).toBe(await c.store.version());
-      expect(plan.assumed).toMatchObject({ by: "bytes", maxImbalance: 10, add: ["s3"] });
+      expect(plan.assumed).toMatchObject({ by: "bytes", maxImbalance: 10, add: ["s3", "s4"] });
       expect(plan.withinImbalance).toBe(true);
       expect(plan.bytesMoved).toBeGreaterThanOrEqual(plan.lowerBoundBytes);
       const moves = plan.steps.filter((s) => s.kind === "move");
       expect(moves.length).toBeGreaterThan(0);
-      expect(moves.every((m) => m.to === "s3")).toBe(true);
-      const before = await copies(c);
+      expect(moves.every((m) => m.to === "s3" || m.to === "s4")).toBe(true);
+      const before = await copies(c, [s4]);
 
       const r = await c.cli(["apply", out, "--json", "--chunk-size", "50"]);
       expect(r.code, r.stderr).toBe(0);
@@ -96,6 +102,11 @@ describe("shardkit plan and apply", () => {
       expect(lines[0]).toMatchObject({ event: "apply", steps: plan.steps.length, alreadyDone: 0 });
       const started = lines.filter((l) => l.event === "started");
       expect(started).toHaveLength(moves.length);
+      // Two moves on four different shards ran at once: one started before the other ended.
+      const firstDone = lines.findIndex((l) => l.event === "done");
+      const disjoint = moves.some((m) => moves.some((o) => o.from !== m.from && o.to !== m.to));
+      expect(disjoint, JSON.stringify(moves)).toBe(true);
+      expect(lines.slice(0, firstDone).filter((l) => l.event === "started").length).toBe(2);
       for (const s of started) expect(s.moveId).toMatch(/^[0-9a-f-]{36}$/);
       const done = lines.filter((l) => l.event === "done") as {
         moveId: string;
@@ -113,7 +124,7 @@ describe("shardkit plan and apply", () => {
       expect(last.splits).toBe(plan.steps.length - moves.length);
 
       // Every row exactly once, none lost or doubled.
-      const after = await copies(c);
+      const after = await copies(c, [s4]);
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       expect([...after.values()].every((n) => n === 1)).toBe(true);
       // The shards as planned: measured again, each within 10% of its share.
@@ -133,11 +144,12 @@ describe("shardkit plan and apply", () => {
         moves: [],
       });
     } finally {
+      await s4.destroy();
       await c.close();
     }
   });
 
-  it("continues a plan whose apply was killed mid-move, and refuses it once the directory changed", async () => {
+  it("continues a plan stopped by Ctrl-C, then killed mid-move, and refuses it once the directory changed", async () => {
     const c = await newCase();
     try {
       const out = join(work, "crash.json");
@@ -153,8 +165,18 @@ describe("shardkit plan and apply", () => {
       ]);
       expect(p.code, p.stderr).toBe(0);
       const plan = JSON.parse(p.stdout) as PlanDoc;
-      const killed = await spawnApply(c, out, { SHARDKIT_FAILPOINT: "after-copy-chunk:2" });
-      expect(killed.signal).toBe("SIGKILL");
+      // Ctrl-C at the first copy: exit 130, one line saying how to continue.
+      const stopped = await spawnApply(c, out, {}, true);
+      expect(stopped.code, stopped.stderr).toBe(130);
+      expect(stopped.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(stopped.stderr).toMatch(/interrupted by Ctrl-C .*continue with shardkit apply /);
+      expect((stopped.lines.at(-1) as { error?: { code: string } }).error?.code).toBe(
+        "MOVE_CANCELLED",
+      );
+      // Run again and killed (SIGKILL) right after a freeze: the range is left frozen mid-cutover.
+      const killed = await spawnApply(c, out, { SHARDKIT_FAILPOINT: "after-freeze" });
+      expect(killed.signal, killed.stderr).toBe("SIGKILL");
+      expect(killed.lines[0]).toMatchObject({ event: "apply" });
       const version = await c.store.version();
       expect(version).toBeGreaterThan(plan.directoryVersion);
 
@@ -276,25 +298,34 @@ describe("shardkit plan and apply", () => {
   });
 });
 
-/** `shardkit apply <plan> --json` in a child process, which the failpoint kills. */
+/** `shardkit apply <plan> --json` in a child process: killed by a failpoint, or sent Ctrl-C (SIGINT) at its first copy. */
 function spawnApply(
   c: MoveCase,
   plan: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  interruptAtCopy = false,
+): Promise<{
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  lines: Record<string, unknown>[];
+}> {
   const child: ChildProcess = spawn(
     process.execPath,
     [shardkitBin, "apply", plan, "--json", "--chunk-size", "20", "--lease-ttl-ms", "1000"],
-    {
-      env: { ...process.env, ...c.env, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
+    { env: { ...process.env, ...c.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
+  const lines: Record<string, unknown>[] = [];
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();
   });
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
+    if (interruptAtCopy && line.event === "copy" && !child.killed) child.kill("SIGINT");
+  });
   return new Promise((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stderr })),
+    child.on("close", (code, signal) => resolve({ code, signal, stderr, lines })),
   );
 }

@@ -108,21 +108,22 @@ describe("shardkit stats", () => {
     const exact = JSON.parse((await c.cli(["stats", "--json", "--no-store"])).stdout) as StatsDoc;
     expect(exact.snapshotId).toBeNull();
     // Not stored, so that the forecast below sees exact snapshots only.
-    const r = await c.cli(["stats", "--json", "--sample", "0.25", "--no-store"]);
-    expect(r.code, r.stderr).toBe(0);
-    const s = JSON.parse(r.stdout) as StatsDoc;
-    expect(s.sample).toBe(0.25);
-    for (const [i, x] of s.ranges.entries()) {
-      const truth = exact.ranges[i] as StatsDoc["ranges"][number];
-      const bound = s.bounds?.[i] as { rows: number; bytes: number };
-      expect(bound.rows).toBeGreaterThan(0);
-      expect(
-        Math.abs(x.rows - truth.rows),
-        `${x.range}: ${x.rows} vs ${truth.rows} ± ${bound.rows}`,
-      ).toBeLessThanOrEqual(bound.rows);
+    for (const fraction of [0.1, 0.25, 0.5]) {
+      const r = await c.cli(["stats", "--json", "--sample", String(fraction), "--no-store"]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout) as StatsDoc;
+      expect(s.sample).toBe(fraction);
+      for (const [i, x] of s.ranges.entries()) {
+        const truth = exact.ranges[i] as StatsDoc["ranges"][number];
+        const bound = s.bounds?.[i] as { rows: number; bytes: number };
+        const what = `${fraction} of ${x.range}: ${x.rows} rows vs ${truth.rows} ± ${bound.rows}, ${x.bytes} bytes vs ${truth.bytes} ± ${bound.bytes}`;
+        expect(bound.rows).toBeGreaterThan(0);
+        expect(Math.abs(x.rows - truth.rows), what).toBeLessThanOrEqual(bound.rows);
+        expect(Math.abs(x.bytes - truth.bytes), what).toBeLessThanOrEqual(bound.bytes);
+      }
       // A sample reads fewer rows: the estimate is not simply the exact count.
+      expect(s.ranges.some((x, i) => x.rows !== exact.ranges[i]?.rows)).toBe(true);
     }
-    expect(s.ranges.some((x, i) => x.rows !== exact.ranges[i]?.rows)).toBe(true);
     const text = await c.cli(["stats", "--sample", "0.25", "--no-store"]);
     expect(text.stdout).toMatch(/estimated from a 0.25 sample .* ± its bound/);
     expect(text.stdout).toMatch(/-40 +s1 +[\d,]+ ± [\d,]+/);

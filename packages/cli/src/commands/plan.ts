@@ -37,6 +37,7 @@ export const planCommand: CommandDefinition = (action) =>
       action(async (ctx, flags: Flags) => {
         const options = planOptionsOf(flags);
         checkPlanOptions(await ctx.admin.snapshot(), options);
+        let last = Date.now();
         if (!ctx.json)
           ctx.note(
             `measuring every range${flags.sample ? ` from a ${flags.sample} sample` : ""}...`,
@@ -44,6 +45,11 @@ export const planCommand: CommandDefinition = (action) =>
         const stats = await measureLoads(ctx.admin, {
           ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
           credentials: ctx.credentials,
+          onProgress: (p) => {
+            if (ctx.io.terminal === undefined || Date.now() - last < 1000) return;
+            last = Date.now();
+            ctx.note(`read ${p.rowsRead} rows of ${p.table} on ${p.shard}...`);
+          },
         });
         const plan = makePlanFile(await ctx.admin.snapshot(), stats, options);
         let out: string | undefined;

@@ -47,9 +47,12 @@ export function makePlan(input: PlanInput, options: PlanOptions = {}): Plan {
   const lower = lowerBoundBytes(table, bounds);
   // Each way of sizing pieces wins on some layouts: keep the plan within bounds that moves least.
   let best: { table: PieceTable; ok: boolean; bytes: number; moves: number } | undefined;
-  for (const sizing of SIZINGS) {
+  const runs: [Sizing, Fallback][] = SIZINGS.map((sizing) => [sizing, "largest"]);
+  // By rows, pieces differ in bytes per row: one more run prefers the cheaper rows.
+  if (by === "rows") runs.push(["both", "efficient"]);
+  for (const [sizing, fallback] of runs) {
     const t = fresh();
-    greedy(t, bounds, sizing);
+    greedy(t, bounds, sizing, fallback);
     prune(t, bounds);
     const moved = t.movedPieces();
     const candidate = {
@@ -199,6 +202,8 @@ export function boundsOf(table: PieceTable, options: PlanOptions): Bounds {
  */
 const SIZINGS = ["both", "donor", "least"] as const;
 type Sizing = (typeof SIZINGS)[number];
+/** What to take when no piece is large enough (see `PieceTable.choose`). */
+type Fallback = "largest" | "efficient";
 
 /** How far `s` is above its upper bound (drained: all of it). */
 function excess(table: PieceTable, b: Bounds, s: string): number {
@@ -220,7 +225,7 @@ function deficit(table: PieceTable, b: Bounds, s: string): number {
  * the most to spare) to the one furthest below (or with the most room): each time the
  * cheapest piece that does what is needed without overfilling the receiver.
  */
-function greedy(table: PieceTable, b: Bounds, sizing: Sizing): void {
+function greedy(table: PieceTable, b: Bounds, sizing: Sizing, fallback: Fallback): void {
   const receivers = b.shards.filter((s) => !b.drained.has(s));
   for (let guard = 0; guard < 100_000; guard++) {
     const over = b.shards
@@ -242,7 +247,7 @@ function greedy(table: PieceTable, b: Bounds, sizing: Sizing): void {
     for (const d of donors) {
       for (const r of takers) {
         if (r === d) continue;
-        if (tryMove(table, b, d, r, sizing)) {
+        if (tryMove(table, b, d, r, sizing, fallback)) {
           moved = true;
           break;
         }
@@ -272,7 +277,14 @@ function room(table: PieceTable, b: Bounds, s: string): number {
 }
 
 /** Moves one piece from `d` to `r` if one helps; false when none does. */
-function tryMove(table: PieceTable, b: Bounds, d: string, r: string, sizing: Sizing): boolean {
+function tryMove(
+  table: PieceTable,
+  b: Bounds,
+  d: string,
+  r: string,
+  sizing: Sizing,
+  fallback: Fallback,
+): boolean {
   const cap = Math.min(room(table, b, r), b.drained.has(d) ? table.metric(d) : spare(table, b, d));
   const drainedDonor = b.drained.has(d);
   if (cap <= 0 && !(drainedDonor && table.metric(d) === 0)) {
@@ -292,7 +304,7 @@ function tryMove(table: PieceTable, b: Bounds, d: string, r: string, sizing: Siz
   const need = drainedDonor
     ? Math.min(table.metric(d), cap)
     : Math.min(Math.max(Number.isFinite(wanted) ? wanted : 0, 0), cap);
-  const piece = table.choose(d, need, Math.max(cap, 0), drainedDonor);
+  const piece = table.choose(d, need, Math.max(cap, 0), drainedDonor, fallback);
   if (!piece) return false;
   table.move(piece, r);
   return true;

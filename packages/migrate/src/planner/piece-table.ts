@@ -114,34 +114,78 @@ export class PieceTable {
 
   /**
    * The piece of `shard`'s movable ranges to move next: the cheapest (in bytes) whose metric is
-   * from `need` to `cap`, whole ranges before pieces; else the largest below `need`. Undefined
-   * when none fits under `cap` (or when every piece is empty, unless `takeEmpty`).
+   * from `need` to `cap`, whole ranges before pieces. Else one short of `need`: the largest
+   * (`fallback` `largest`), or of those at least half as large, the fewest bytes per unit of the
+   * metric (`efficient`). Undefined when none fits under `cap` (or every piece is empty, unless
+   * `takeEmpty`).
    */
-  choose(shard: string, need: number, cap: number, takeEmpty: boolean): Piece | undefined {
-    let best: Piece | undefined;
-    let bestKey: readonly number[] | undefined;
+  choose(
+    shard: string,
+    need: number,
+    cap: number,
+    takeEmpty: boolean,
+    fallback: "largest" | "efficient" = "largest",
+  ): Piece | undefined {
+    const byRows = this.by === "rows";
+    const indexes = this.byShard.get(shard) ?? [];
+    let fit: Piece | undefined;
+    let fitBytes = Number.POSITIVE_INFINITY;
+    let fitCuts = 3;
+    let big: Piece | undefined;
+    let bigM = Number.NEGATIVE_INFINITY;
+    let bigBytes = Number.POSITIVE_INFINITY;
+    let bigCuts = 3;
+    // Plain loops, no arrays per candidate: this runs for every piece of every range of a shard.
     const consider = (r: RangeState, index: number, lo: number, hi: number) => {
       const rows = (r.rows[hi] as number) - (r.rows[lo] as number);
       const bytes = (r.bytes[hi] as number) - (r.bytes[lo] as number);
-      const m = this.by === "rows" ? rows : bytes;
+      const m = byRows ? rows : bytes;
       if (m > cap || (m <= 0 && !takeEmpty)) return;
       const cuts = (lo > r.lo ? 1 : 0) + (hi < r.hi ? 1 : 0);
-      // Fits: cheapest first, then fewer cuts. Short of need: largest first, then cheapest.
-      const key = m >= need ? [0, bytes, cuts] : [1, -m, bytes, cuts];
-      if (bestKey === undefined || less(key, bestKey)) {
-        bestKey = key;
-        best = { index, lo, hi, rows, bytes };
+      if (m >= need) {
+        if (bytes < fitBytes || (bytes === fitBytes && cuts < fitCuts)) {
+          fit = { index, lo, hi, rows, bytes };
+          fitBytes = bytes;
+          fitCuts = cuts;
+        }
+      } else if (
+        m > bigM ||
+        (m === bigM && (bytes < bigBytes || (bytes === bigBytes && cuts < bigCuts)))
+      ) {
+        big = { index, lo, hi, rows, bytes };
+        bigM = m;
+        bigBytes = bytes;
+        bigCuts = cuts;
       }
     };
-    for (const index of this.byShard.get(shard) ?? []) {
-      const r = this.states[index] as RangeState;
-      if (r.lo >= r.hi) continue;
-      consider(r, index, r.lo, r.hi);
-      for (let k = r.lo + 1; k < r.hi; k++) {
-        consider(r, index, r.lo, k);
-        consider(r, index, k, r.hi);
+    const each = (visit: (r: RangeState, index: number, lo: number, hi: number) => void) => {
+      for (const index of indexes) {
+        const r = this.states[index] as RangeState;
+        if (r.lo >= r.hi) continue;
+        visit(r, index, r.lo, r.hi);
+        for (let k = r.lo + 1; k < r.hi; k++) {
+          visit(r, index, r.lo, k);
+          visit(r, index, k, r.hi);
+        }
       }
-    }
+    };
+    each(consider);
+    if (fit || fallback === "largest" || !big || bigM <= 0) return fit ?? big;
+    let best: Piece = big;
+    let bestRatio = bigBytes / bigM;
+    let bestM = bigM;
+    each((r, index, lo, hi) => {
+      const rows = (r.rows[hi] as number) - (r.rows[lo] as number);
+      const bytes = (r.bytes[hi] as number) - (r.bytes[lo] as number);
+      const m = byRows ? rows : bytes;
+      if (m > cap || m >= need || m < bigM / 2 || m <= 0) return;
+      const ratio = bytes / m;
+      if (ratio < bestRatio || (ratio === bestRatio && m > bestM)) {
+        best = { index, lo, hi, rows, bytes };
+        bestRatio = ratio;
+        bestM = m;
+      }
+    });
     return best;
   }
 
@@ -172,11 +216,4 @@ export class PieceTable {
   movedPieces(): Piece[] {
     return this.states.flatMap((r) => r.moved);
   }
-}
-
-function less(a: readonly number[], b: readonly number[]): boolean {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if ((a[i] as number) !== (b[i] as number)) return (a[i] as number) < (b[i] as number);
-  }
-  return false;
 }

@@ -90,6 +90,13 @@ export function makePlanFile(
   options: PlanOptions,
 ): PlanFile {
   const layout = layoutOf(snapshot);
+  const running = snapshot.moves[0];
+  if (running) {
+    throw new MoveError(
+      "RANGE_BUSY",
+      `move ${running.id} (${formatKeyRange(running.range)} from ${running.source} to ${running.target}) is running: let it finish (shardkit move status ${running.id}) or abort it, then plan again`,
+    );
+  }
   const measured = stats.ranges.map((r) => `${r.range}@${r.shard}`).join(",");
   const now = layout.ranges.map((r) => `${r.range}@${r.shard}`).join(",");
   if (measured !== now) {

@@ -5,7 +5,7 @@ import {
   type RangeAssignment,
 } from "@shardkit/directory";
 import { describe, expect, it } from "vitest";
-import { layoutOf, type PlanFile, parsePlanFile } from "./plan-file.js";
+import { checkPlanOptions, layoutOf, type PlanFile, parsePlanFile } from "./plan-file.js";
 import { planProgress } from "./plan-state.js";
 
 const shard = (name: string) => ({
@@ -196,5 +196,16 @@ describe("parsePlanFile", () => {
       JSON.stringify({ ...PLAN, steps: [{ step: 1, kind: "split", range: "zz", at: "40" }] }),
       /step 1 is not a split or move/,
     );
+  });
+});
+
+describe("checkPlanOptions", () => {
+  it("refuses to plan while a move runs, and names unknown shards", () => {
+    const busy = { ...START, moves: [active("m-9", "80-", "s2", "s3", "copying")] };
+    expect(() => checkPlanOptions(busy, {})).toThrow(
+      /move m-9 \(80- from s2 to s3\) is running: let it finish/,
+    );
+    expect(() => checkPlanOptions(START, { add: ["s9"] })).toThrow(/unknown shard s9/);
+    expect(() => checkPlanOptions(START, { add: ["s3"] })).not.toThrow();
   });
 });

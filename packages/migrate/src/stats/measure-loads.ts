@@ -97,7 +97,6 @@ export async function measureLoads(
         for (const table of snapshot.tables) {
           const schema = schemas.get(table.name);
           if (!schema) continue;
-          const perKey = new Map<string, number>();
           await scanTable(conn, schema, sample, options, (key, bytes) => {
             const k = columnKey(schema.keyType, key);
             if (k instanceof ShardKeyError) {
@@ -127,16 +126,9 @@ export async function measureLoads(
             add(t, bytes);
             r.tables.set(table.name, t);
             add(r.buckets[bucketOf(r.assignment.range, ksid)] as Tally, bytes);
-            perKey.set(identity, (perKey.get(identity) ?? 0) + 1);
           });
-          const limit = options.topKeys ?? 10;
-          for (const [key, rows] of [...perKey].sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-            top.push({
-              table: table.name,
-              key: keyText(key),
-              shard: shard.name,
-              rows: Math.round(rows * scale),
-            });
+          for (const t of await topKeys(conn, schema, sample, options.topKeys ?? 10)) {
+            top.push({ ...t, shard: shard.name, rows: Math.round(t.rows * scale) });
           }
         }
       } finally {
@@ -232,9 +224,44 @@ function shardTotals(
   });
 }
 
+/** The condition choosing a sample's rows by a hash (MD5) of their primary key, or null for every row. */
+function sampleCondition(table: TableSchema, sample: number): string | null {
+  if (sample >= 1) return null;
+  const pk = table.primaryKey.map(quoteIdentifier);
+  // The first 32 bits of MD5: CRC32 is linear, so keys that differ in a few characters (1, 2,
+  // 3...) get CRC32s that cluster, and a threshold on them is no random sample.
+  return `CAST(CONV(LEFT(MD5(CONCAT_WS(',', ${pk.join(", ")})), 8), 16, 10) AS UNSIGNED) < ${Math.floor(sample * 4294967296)}`;
+}
+
+/**
+ * The keys of `table` with the most rows on this shard (of the sample), counted by the server
+ * (a GROUP BY over the key column, so no key list is held in memory here).
+ */
+async function topKeys(
+  conn: Awaited<ReturnType<typeof openShardConnection>>,
+  table: TableSchema,
+  sample: number,
+  limit: number,
+): Promise<{ table: string; key: string; rows: number }[]> {
+  if (limit <= 0) return [];
+  const key = quoteIdentifier(table.keyColumn);
+  const where = sampleCondition(table, sample);
+  const rows = await conn.query<{ k: unknown; n: number | string }>(
+    `SELECT ${key} AS k, COUNT(*) AS n FROM ${quoteIdentifier(table.name)}${where ? ` WHERE ${where}` : ""} GROUP BY ${key} ORDER BY n DESC LIMIT ${Math.floor(limit)}`,
+  );
+  return rows.map((r) => {
+    const k = columnKey(table.keyType, r.k);
+    return {
+      table: table.name,
+      key: k instanceof ShardKeyError ? String(r.k) : keyText(canonicalKeyString(k)),
+      rows: Number(r.n),
+    };
+  });
+}
+
 /**
  * Reads `table`'s key column and each row's bytes in primary-key order, in chunks; with a
- * sample below 1 only rows whose primary key hashes (CRC32) below the fraction.
+ * sample below 1 only rows whose primary key hashes (MD5) below the fraction.
  */
 async function scanTable(
   conn: Awaited<ReturnType<typeof openShardConnection>>,
@@ -248,10 +275,7 @@ async function scanTable(
   const bytesExpr = table.columns
     .map((c) => `COALESCE(LENGTH(${quoteIdentifier(c)}), 0)`)
     .join(" + ");
-  const sampleSql =
-    sample < 1
-      ? `CRC32(CONCAT_WS(',', ${pk.join(", ")})) < ${Math.floor(sample * 4294967296)}`
-      : null;
+  const sampleSql = sampleCondition(table, sample);
   let after: readonly unknown[] | null = null;
   let read = 0;
   for (;;) {
