@@ -2,6 +2,30 @@
 // on the `@shardkit/migrate/internal` subpath (src/internal.ts).
 export { FAILPOINTS, type FailpointName } from "./failpoints.js";
 export { MoveError } from "./move-error.js";
+export {
+  type KnexMigrationOptions,
+  type KnexMigrationResult,
+  runKnexMigrations,
+  type ShardMigrationResult,
+} from "./schema/knex-migrations.js";
+export {
+  applySchemaChange,
+  type ChangeTarget,
+  type SchemaApplyEvent,
+  type SchemaApplyOptions,
+  type SchemaApplyResult,
+  SHARD_OUTCOMES,
+  type ShardChangeResult,
+  type ShardOutcome,
+} from "./schema/schema-apply.js";
+export { SCHEMA_CHANGES_TABLE } from "./schema/schema-change-records.js";
+export {
+  type DiffTable,
+  diffSchemas,
+  type SchemaDifference,
+  type SchemaDiffReport,
+  sourceLabel,
+} from "./schema/schema-diff.js";
 export type { TableVerifyResult, VerifyMode, VerifyResult } from "./verify/range-verifier.js";
 export { VERIFY_MODES } from "./verify/range-verifier.js";
 export {

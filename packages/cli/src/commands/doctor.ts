@@ -1,21 +1,32 @@
 import { DirectoryError, type DoctorReport } from "@shardkit/directory";
+import { diffSchemas } from "@shardkit/migrate";
 import { Command } from "commander";
 import type { CommandDefinition } from "../command-definition.js";
+import { schemaDiffFailure, schemaDiffLines, schemaDiffTables } from "./schema-diff-report.js";
 
-/** `shardkit doctor [--dry-run]`: every shard's ownership table against the directory. */
+/**
+ * `shardkit doctor [--dry-run]`: every shard's ownership table against the directory, and every
+ * table's definition across shards (`shardkit schema diff`).
+ */
 export const doctorCommand: CommandDefinition = (action) =>
   new Command("doctor")
     .description("compare every shard's ownership table with the directory and repair differences")
     .option("--dry-run", "report differences without repairing them")
     .action(
-      action(async ({ admin }, opts: { dryRun?: boolean }) => {
+      action(async (ctx, opts: { dryRun?: boolean }) => {
         const dryRun = opts.dryRun === true;
-        const report = await admin.doctor({ dryRun });
+        const report = await ctx.admin.doctor({ dryRun });
+        const snapshot = await ctx.admin.snapshot();
+        const schema = await diffSchemas(
+          snapshot.shards,
+          await schemaDiffTables(ctx, snapshot),
+          ctx.credentials,
+        );
         return {
           kind: "report",
-          text: reportLines(report).join("\n"),
-          data: { ...report },
-          failure: problemsOf(report, dryRun),
+          text: [...reportLines(report), ...schemaDiffLines(schema)].join("\n"),
+          data: { ...report, schema },
+          failure: problemsOf(report, dryRun) ?? schemaDiffFailure(schema),
         };
       }),
     );

@@ -10,6 +10,7 @@ import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
 import { rangesCommand } from "./ranges.js";
 import { routeCommand } from "./route.js";
+import { schemaCommand } from "./schema.js";
 import { shardCommand } from "./shard.js";
 import { splitCommand } from "./split.js";
 import { tableCommand } from "./table.js";
@@ -33,4 +34,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  schemaCommand,
 ];

@@ -77,6 +77,8 @@ export const ERROR_CODES = {
   MOVE_EXISTS: "conflict",
   MOVE_LEASED: "conflict",
   MOVE_STATE: "conflict",
+  // conflict: schema changes and reference tables
+  SCHEMA_CHANGE_CONFLICT: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",
