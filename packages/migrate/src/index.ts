@@ -3,6 +3,37 @@
 export { FAILPOINTS, type FailpointName } from "./failpoints.js";
 export { MoveError } from "./move-error.js";
 export {
+  APPLIER_VARIABLE,
+  READ_ONLY_SQLSTATE,
+} from "./reference/read-only-guard.js";
+export {
+  type AddReferenceInput,
+  addReferenceTable,
+  type CopySyncResult,
+  checkReferenceCopies,
+  copyReferenceTablesTo,
+  listReferenceCopies,
+  type ReferenceCopyStatus,
+  type ReferenceOptions,
+  type ReferenceProblem,
+  type ReferenceSyncResult,
+  removeReferenceTable,
+  requireReferenceCopies,
+  resyncReferenceTable,
+} from "./reference/reference-commands.js";
+export {
+  type FollowEvent,
+  type FollowOptions,
+  followReferenceTables,
+  type ReferenceFollower,
+} from "./reference/reference-follower.js";
+export {
+  REFERENCE_COPIES_TABLE,
+  REFERENCE_COPY_STATES,
+  type ReferenceCopyState,
+  referenceCopyId,
+} from "./reference/reference-state.js";
+export {
   type KnexMigrationOptions,
   type KnexMigrationResult,
   runKnexMigrations,

@@ -1,5 +1,5 @@
 import { DirectoryError, type DoctorReport } from "@shardkit/directory";
-import { diffSchemas } from "@shardkit/migrate";
+import { checkReferenceCopies, diffSchemas, type ReferenceProblem } from "@shardkit/migrate";
 import { Command } from "commander";
 import type { CommandDefinition } from "../command-definition.js";
 import { schemaDiffFailure, schemaDiffLines, schemaDiffTables } from "./schema-diff-report.js";
@@ -22,14 +22,32 @@ export const doctorCommand: CommandDefinition = (action) =>
           await schemaDiffTables(ctx, snapshot),
           ctx.credentials,
         );
+        const references = await checkReferenceCopies(snapshot, { credentials: ctx.credentials });
+        const referenceLines = (snapshot.referenceTables ?? []).length
+          ? references.length
+            ? references.map((p) => `  reference ${p.kind}: ${p.message}`)
+            : ["every reference copy is present, read-only, in step and equal to its source"]
+          : [];
         return {
           kind: "report",
-          text: [...reportLines(report), ...schemaDiffLines(schema)].join("\n"),
-          data: { ...report, schema },
-          failure: problemsOf(report, dryRun) ?? schemaDiffFailure(schema),
+          text: [...reportLines(report), ...schemaDiffLines(schema), ...referenceLines].join("\n"),
+          data: { ...report, schema, references },
+          failure:
+            problemsOf(report, dryRun) ?? schemaDiffFailure(schema) ?? referenceFailure(references),
         };
       }),
     );
+
+/** REFERENCE_COPY_MISSING for a missing, lagging, writable or different copy; the first named. */
+function referenceFailure(problems: readonly ReferenceProblem[]): DirectoryError | undefined {
+  const first = problems[0];
+  if (!first) return undefined;
+  return new DirectoryError(
+    first.kind === "unreachable" ? "SHARD_UNAVAILABLE" : "REFERENCE_COPY_MISSING",
+    `${problems.length} reference copy problem(s), first: ${first.message}`,
+    { details: { references: problems } },
+  );
+}
 
 function reportLines(report: DoctorReport): string[] {
   const lines = [

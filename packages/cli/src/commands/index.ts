@@ -9,6 +9,7 @@ import { movesCommand } from "./moves.js";
 import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
 import { rangesCommand } from "./ranges.js";
+import { referenceCommand } from "./reference.js";
 import { routeCommand } from "./route.js";
 import { schemaCommand } from "./schema.js";
 import { shardCommand } from "./shard.js";
@@ -35,4 +36,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   verifyCommand,
   cleanupCommand,
   schemaCommand,
+  referenceCommand,
 ];

@@ -2,12 +2,19 @@ import { DirectoryError, type DirectorySnapshot } from "@shardkit/directory";
 import type { DiffTable, SchemaDiffReport } from "@shardkit/migrate";
 import type { CommandContext } from "../command-context.js";
 
-/** The tables `schema diff` and `doctor` compare: every sharded table. */
+/** The tables `schema diff` and `doctor` compare: every sharded table, and every reference table with its source. */
 export async function schemaDiffTables(
   _ctx: CommandContext,
   snapshot: DirectorySnapshot,
 ): Promise<DiffTable[]> {
-  return snapshot.tables.map((t) => ({ name: t.name, kind: "sharded" as const }));
+  return [
+    ...snapshot.tables.map((t) => ({ name: t.name, kind: "sharded" as const })),
+    ...(snapshot.referenceTables ?? []).map((t) => ({
+      name: t.name,
+      kind: "reference" as const,
+      source: t.source,
+    })),
+  ];
 }
 
 /** A schema diff report for people, one line per difference. */

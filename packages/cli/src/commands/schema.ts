@@ -75,43 +75,64 @@ export const schemaCommand: CommandDefinition = (action) => {
     .argument("<file>", "a file of SQL statements separated by ;")
     .option("--name <name>", "the change's name (default: the file's name without extension)")
     .option("--parallel <n>", "shards changed at once", positiveInteger, 1)
+    .option(
+      "--source <name...>",
+      "also run it on these reference tables' source databases (by source name)",
+    )
     .addHelpText("after", APPLY_HELP)
     .action(
-      action(async (ctx, file: string, opts: { name?: string; parallel: number }) => {
-        const text = readSqlFile(ctx, file);
-        const name = opts.name ?? basename(file, extname(file));
-        const snapshot = await ctx.admin.snapshot();
-        const say = progress(ctx);
-        const result = await applySchemaChange(
-          snapshot.shards.map((shard) => ({ shard })),
-          name,
-          text,
-          {
-            credentials: ctx.credentials,
-            parallel: opts.parallel,
-            onEvent: (e: SchemaApplyEvent) =>
-              say(
-                e.event === "shard-started"
-                  ? `${e.shard}: running from statement ${e.fromStatement}`
-                  : `${e.shard}: ${e.outcome}${e.error ? ` (${e.error})` : ""}`,
-              ),
-          },
-        );
-        const { failure, ...data } = result;
-        const lines = [
-          `schema change ${result.name} (${result.statements} statement(s), hash ${result.hash.slice(0, 12)}):`,
-          ...result.shards.map(
-            (s) =>
-              `  ${s.shard}: ${s.outcome}${s.statementsRun ? `, ${s.statementsRun} statement(s) in ${s.ms} ms` : ""}${s.error ? ` (${s.error})` : ""}`,
-          ),
-        ];
-        return {
-          kind: "report",
-          text: lines.join("\n"),
-          data: { ...data },
-          ...(failure ? { failure } : {}),
-        };
-      }),
+      action(
+        async (ctx, file: string, opts: { name?: string; parallel: number; source?: string[] }) => {
+          const text = readSqlFile(ctx, file);
+          const name = opts.name ?? basename(file, extname(file));
+          const snapshot = await ctx.admin.snapshot();
+          const sources = (opts.source ?? []).map((n) => {
+            const found = (snapshot.referenceTables ?? []).find((t) => t.source.name === n);
+            if (!found) {
+              const known = [
+                ...new Set((snapshot.referenceTables ?? []).map((t) => t.source.name)),
+              ];
+              throw new UsageError(
+                "BAD_ARGUMENT",
+                `no reference table has a source named ${n} (sources: ${known.join(", ") || "none"}); see shardkit reference list`,
+              );
+            }
+            return found.source;
+          });
+          const say = progress(ctx);
+          const result = await applySchemaChange(
+            [...snapshot.shards, ...new Map(sources.map((s) => [s.name, s])).values()].map(
+              (shard) => ({ shard }),
+            ),
+            name,
+            text,
+            {
+              credentials: ctx.credentials,
+              parallel: opts.parallel,
+              onEvent: (e: SchemaApplyEvent) =>
+                say(
+                  e.event === "shard-started"
+                    ? `${e.shard}: running from statement ${e.fromStatement}`
+                    : `${e.shard}: ${e.outcome}${e.error ? ` (${e.error})` : ""}`,
+                ),
+            },
+          );
+          const { failure, ...data } = result;
+          const lines = [
+            `schema change ${result.name} (${result.statements} statement(s), hash ${result.hash.slice(0, 12)}):`,
+            ...result.shards.map(
+              (s) =>
+                `  ${s.shard}: ${s.outcome}${s.statementsRun ? `, ${s.statementsRun} statement(s) in ${s.ms} ms` : ""}${s.error ? ` (${s.error})` : ""}`,
+            ),
+          ];
+          return {
+            kind: "report",
+            text: lines.join("\n"),
+            data: { ...data },
+            ...(failure ? { failure } : {}),
+          };
+        },
+      ),
     );
   schema
     .command("diff")

@@ -79,6 +79,7 @@ export const ERROR_CODES = {
   MOVE_STATE: "conflict",
   // conflict: schema changes and reference tables
   SCHEMA_CHANGE_CONFLICT: "conflict",
+  REFERENCE_COPY_MISSING: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",
