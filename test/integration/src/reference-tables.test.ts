@@ -2,12 +2,15 @@
 // copies kept in step by the follower while a workload writes the source; a shard added
 // later; an applier stopped and started again; copies refusing writes; the router's
 // reference() and waitForReference(); doctor; and the CLI's refusals.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseMysqlUrl } from "@shardkit/directory";
 import { connect, type SqlConnection } from "@shardkit/directory/internal";
 import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
 import { followReferenceTables, type ReferenceFollower } from "@shardkit/migrate";
 import { createRouter } from "@shardkit/router";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { DirectoryFactory, expectRefusal, sql, type TestDirectory } from "./cli-harness.js";
 
 let fleet: Fleet;
@@ -244,6 +247,10 @@ describe("reference copies in step", () => {
         .where({ customer_id: 42 })
         .select("order_id", "title");
       expect(joined).toEqual([{ order_id: 1, title: "lamp" }]);
+      // The router's own write paths cannot write a copy either.
+      await expect(
+        router.write(42, (trx) => trx("products").insert({ id: 8888, title: "x", price: "1.00" })),
+      ).rejects.toThrow(/products is a reference copy, read-only here/);
       // Without the reference row the shard's foreign key refuses the order.
       await expect(
         router.write(42, (trx) =>
@@ -308,6 +315,74 @@ describe("reference copies in step", () => {
   });
 });
 
+describe("shardkit reference follow and schema apply on a source", () => {
+  it("follows for a while, printing JSON lines, and a change applied to shards and source keeps them alike", async () => {
+    const w = await world(5);
+    try {
+      const running = w.dir.cli([
+        "--json",
+        "reference",
+        "follow",
+        "--duration",
+        "2500",
+        "--poll-ms",
+        "200",
+      ]);
+      await new Promise((r) => setTimeout(r, 800));
+      await w.source.execute("UPDATE products SET title = 'followed' WHERE id = 2");
+      const r = await running;
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          { event: "following", table: "products", shard: "s1" },
+          { event: "following", table: "products", shard: "s2" },
+        ]),
+      );
+      expect(lines.at(-1)).toEqual({ event: "stopped", copies: ["products@s1", "products@s2"] });
+      for (const url of w.dir.shardUrls) expect(await rows(url)).toEqual(await rows(w.sourceUrl));
+
+      const workdir = mkdtempSync(join(tmpdir(), "shardkit-ref-"));
+      onTestFinished(() => rmSync(workdir, { recursive: true, force: true }));
+      const change = join(workdir, "add-sku.sql");
+      writeFileSync(change, "ALTER TABLE products ADD COLUMN sku VARCHAR(20) NULL;");
+      const shardsFirst = await w.dir.json<{ shards: { shard: string; outcome: string }[] }>([
+        "schema",
+        "apply",
+        change,
+      ]);
+      expect(shardsFirst.shards.map((s) => s.outcome)).toEqual(["applied", "applied"]);
+      const diff = await w.dir.cli(["schema", "diff"]);
+      expectRefusal(diff, 4, /products on s1: has extra `sku` varchar\(20\) DEFAULT NULL/);
+      const source = await w.dir.json<{ shards: { shard: string; outcome: string }[] }>([
+        "schema",
+        "apply",
+        change,
+        "--source",
+        "global",
+      ]);
+      expect(source.shards.map((s) => [s.shard, s.outcome])).toEqual([
+        ["global", "applied"],
+        ["s1", "skipped"],
+        ["s2", "skipped"],
+      ]);
+      const same = await w.dir.cli(["schema", "diff"]);
+      expect(same.code, same.stdout).toBe(0);
+      const unknown = await w.dir.cli(["schema", "apply", change, "--source", "nowhere"]);
+      expectRefusal(
+        unknown,
+        2,
+        /no reference table has a source named nowhere \(sources: global\)/,
+      );
+    } finally {
+      await w.close();
+    }
+  });
+});
+
 describe("doctor, resync and moves", () => {
   it("reports a missing and a different copy, resync repairs them, and a move refuses a target without the copy", async () => {
     const w = await world(10);
@@ -346,6 +421,22 @@ describe("doctor, resync and moves", () => {
         4,
         /shard s3 has no copy of reference table products yet; run shardkit reference resync products --shard s3/,
       );
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("reports a copy no applier follows as lagging past the bound", async () => {
+    const w = await world(5);
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const doctor = await w.dir.cli(["doctor", "--max-reference-lag-ms", "1000"]);
+      expectRefusal(doctor, 4, /reference copy problem/);
+      expect(doctor.stdout).toMatch(
+        /reference lagging: the copy of products on s1 lags \d+ ms \(bound 1000 ms\); no applier follows it: run shardkit reference follow/,
+      );
+      const relaxed = await w.dir.cli(["doctor", "--max-reference-lag-ms", "600000"]);
+      expect(relaxed.code, relaxed.stdout + relaxed.stderr).toBe(0);
     } finally {
       await w.close();
     }

@@ -12,9 +12,20 @@ export const doctorCommand: CommandDefinition = (action) =>
   new Command("doctor")
     .description("compare every shard's ownership table with the directory and repair differences")
     .option("--dry-run", "report differences without repairing them")
+    .option(
+      "--max-reference-lag-ms <ms>",
+      "a reference copy lagging more than this is reported (default 5000)",
+    )
     .action(
-      action(async (ctx, opts: { dryRun?: boolean }) => {
+      action(async (ctx, opts: { dryRun?: boolean; maxReferenceLagMs?: string }) => {
         const dryRun = opts.dryRun === true;
+        const maxLagMs = Number(opts.maxReferenceLagMs ?? 5000);
+        if (!Number.isInteger(maxLagMs) || maxLagMs < 0) {
+          throw new DirectoryError(
+            "BAD_ARGUMENT",
+            `--max-reference-lag-ms must be a whole number of ms, not ${opts.maxReferenceLagMs}`,
+          );
+        }
         const report = await ctx.admin.doctor({ dryRun });
         const snapshot = await ctx.admin.snapshot();
         const schema = await diffSchemas(
@@ -22,7 +33,10 @@ export const doctorCommand: CommandDefinition = (action) =>
           await schemaDiffTables(ctx, snapshot),
           ctx.credentials,
         );
-        const references = await checkReferenceCopies(snapshot, { credentials: ctx.credentials });
+        const references = await checkReferenceCopies(snapshot, {
+          credentials: ctx.credentials,
+          maxLagMs,
+        });
         const referenceLines = (snapshot.referenceTables ?? []).length
           ? references.length
             ? references.map((p) => `  reference ${p.kind}: ${p.message}`)

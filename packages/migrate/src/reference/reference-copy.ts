@@ -7,7 +7,7 @@ import { compareTargetTables, createTargetTables } from "../copy/target-tables.j
 import { MoveError, messageOf } from "../move-error.js";
 import type { RowSelector } from "../rows/row-selector.js";
 import { type BinlogOpener, MoveSession } from "../workflow/move-session.js";
-import { APPLIER_VARIABLE, installReadOnlyGuard } from "./read-only-guard.js";
+import { APPLIER_VARIABLE, hasReadOnlyGuard, installReadOnlyGuard } from "./read-only-guard.js";
 import { referenceCopyId, referenceLockName, writeCopyRecord } from "./reference-state.js";
 
 /** What a reference copy works on. */
@@ -90,7 +90,10 @@ export class ReferenceCopy {
         );
       }
       await createTargetTables(session.target, tables.missing);
-      await installReadOnlyGuard(session.target, table.name);
+      // Replaced only when missing: replacing drops them for a moment.
+      if (!(await hasReadOnlyGuard(session.target, table.name))) {
+        await installReadOnlyGuard(session.target, table.name);
+      }
       return new ReferenceCopy(session, options);
     } catch (error) {
       await session.close();
