@@ -392,13 +392,14 @@ describe("doctor, resync and moves", () => {
       const conn = await connect(parseMysqlUrl(s1));
       await conn.execute("SET @shardkit_reference_applier = 1");
       await conn.execute("UPDATE products SET price = 0 WHERE id = 4");
+      await conn.execute("INSERT INTO products VALUES (4444, 'not on the source', 1)");
       await conn.close();
       await sql(s2, "DROP TABLE orders", "DROP TABLE products");
       const doctor = await w.dir.cli(["doctor"]);
       // The schema comparison names the dropped tables too; its failure comes first.
       expectRefusal(doctor, 4, /differ/);
       expect(doctor.stdout).toMatch(
-        /reference different: the copy of products on s1 differs from its source in 1 row\(s\) \(keys \[4\]\)/,
+        /reference different: the copy of products on s1 differs from its source in 2 row\(s\) \(keys \[4\], \[4444\]\)/,
       );
       expect(doctor.stdout).toMatch(
         /reference missing: no copy of products on s2; run shardkit reference resync products --shard s2/,

@@ -1,10 +1,11 @@
 import type { ReferenceTable, ShardRecord } from "@shardkit/directory";
-import { quoteIdentifier } from "@shardkit/directory/internal";
 import type { Row } from "../binlog/binlog-source.js";
 import { openShardConnection, type ShardLoginResolver } from "../connection/shard-connection.js";
-import { dropProgress } from "../copy/target-progress.js";
+import { readChunk, readSpan } from "../copy/chunk-reader.js";
+import { dropProgress, inTransaction } from "../copy/target-progress.js";
 import { compareTargetTables, createTargetTables } from "../copy/target-tables.js";
 import { MoveError, messageOf } from "../move-error.js";
+import { type PrimaryKey, primaryKeyOf, primaryKeyText } from "../rows/primary-key.js";
 import type { RowSelector } from "../rows/row-selector.js";
 import { type BinlogOpener, MoveSession } from "../workflow/move-session.js";
 import { APPLIER_VARIABLE, hasReadOnlyGuard, installReadOnlyGuard } from "./read-only-guard.js";
@@ -101,11 +102,13 @@ export class ReferenceCopy {
     }
   }
 
-  /** Deletes the copy's rows and progress: the next {@link sync} copies it from the start. */
+  /**
+   * Forgets the copy's progress: the next {@link sync} copies every row again over the rows
+   * there (overwriting them) and deletes those the source lacks, so the copy keeps serving
+   * reads meanwhile.
+   */
   async reset(): Promise<void> {
-    const target = this.#session.target;
-    await target.execute(`DELETE FROM ${quoteIdentifier(this.#o.table.name)}`);
-    await dropProgress(target, referenceCopyId(this.#o.table.name));
+    await dropProgress(this.#session.target, referenceCopyId(this.#o.table.name));
     const progress = this.#session.progress;
     progress.tables.clear();
     progress.position = null;
@@ -119,7 +122,9 @@ export class ReferenceCopy {
   async sync(signal?: AbortSignal): Promise<{ rowsCopied: number; lagMs: number }> {
     await this.#record("copying", {});
     try {
+      const fresh = !this.#session.progress.tables.get(this.#o.table.name)?.copied;
       await this.#session.copy(undefined, signal);
+      if (fresh) await this.#deleteExtras(signal);
       const lagMs = await this.#session.catchUpNow(60_000, signal);
       const rowsCopied = this.rowsCopied;
       await this.#record("copied", { rowsCopied, lagMs });
@@ -177,6 +182,43 @@ export class ReferenceCopy {
   async close(): Promise<void> {
     await this.#session.markers.remove().catch(() => undefined);
     await this.#session.close();
+  }
+
+  /**
+   * Deletes the copy's rows whose primary key the source does not have, at one point: the
+   * source read in a consistent snapshot, the copy brought exactly to its binlog position (the
+   * move verifier's way). Rows a copy held before it was copied (a resync, a table there
+   * already) would otherwise stay.
+   */
+  async #deleteExtras(signal?: AbortSignal): Promise<void> {
+    const session = this.#session;
+    const table = session.schemas.get(this.#o.table.name);
+    if (!table) return;
+    const chunk = this.#o.chunkSize ?? 1000;
+    const at = await session.flavour.beginSnapshot(
+      { shard: table.name, reader: session.source, helper: () => session.sourceHelper() },
+      table.name,
+    );
+    try {
+      await session.catchUp.advanceTo(at, signal);
+      let after: PrimaryKey | null = null;
+      for (;;) {
+        signal?.throwIfAborted();
+        const theirs = await readChunk(session.source, table, after, chunk, table.primaryKey);
+        const last = theirs.at(-1);
+        const upTo = theirs.length < chunk || !last ? null : primaryKeyOf(table, last);
+        const mine = await readSpan(session.target, table, after, upTo, table.primaryKey);
+        const kept = new Set(theirs.map((r) => primaryKeyText(primaryKeyOf(table, r))));
+        const extra = mine.filter((r) => !kept.has(primaryKeyText(primaryKeyOf(table, r))));
+        if (extra.length > 0) {
+          await inTransaction(session.target, () => session.writer.delete(table, extra));
+        }
+        if (upTo === null) break;
+        after = upTo;
+      }
+    } finally {
+      await session.source.query("COMMIT").catch(() => undefined);
+    }
   }
 
   async #record(
