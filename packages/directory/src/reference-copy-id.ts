@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 
 /**
- * The id under which a reference table's copy keeps its applier's progress and applied
- * position on each shard (the move engine's tables, keyed by move id), shared by the engine
+ * The id under which one shard's copy of a reference table keeps its applier's progress and
+ * applied position on the shard (the move engine's tables, keyed by move id) and its markers
+ * on the source (one row per copy there, so each applier times its own), shared by the engine
  * that writes it and the router that waits on it.
  */
-export function referenceCopyId(table: string): string {
-  return `ref-${createHash("sha256").update(table).digest("hex").slice(0, 32)}`;
+export function referenceCopyId(table: string, shard: string): string {
+  return `ref-${createHash("sha256").update(`${shard}\u0000${table}`).digest("hex").slice(0, 32)}`;
 }
 
 /** The shard table holding each copy's applied source binlog position (the move engine's). */

@@ -182,7 +182,7 @@ export async function removeReferenceTable(
       try {
         await removeReadOnlyGuard(conn, name);
         await dropCopyRecord(conn, name);
-        await dropProgress(conn, referenceCopyId(name)).catch(() => undefined);
+        await dropProgress(conn, referenceCopyId(name, shard.name)).catch(() => undefined);
       } finally {
         await conn.close();
       }

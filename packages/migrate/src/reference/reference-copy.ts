@@ -58,7 +58,7 @@ export class ReferenceCopy {
     const { table, shard } = options;
     const primaryKey = await sourcePrimaryKey(options);
     const session = await MoveSession.open({
-      moveId: referenceCopyId(table.name),
+      moveId: referenceCopyId(table.name, shard.name),
       source: table.source,
       target: shard,
       login: options.login,
@@ -108,7 +108,10 @@ export class ReferenceCopy {
    * reads meanwhile.
    */
   async reset(): Promise<void> {
-    await dropProgress(this.#session.target, referenceCopyId(this.#o.table.name));
+    await dropProgress(
+      this.#session.target,
+      referenceCopyId(this.#o.table.name, this.#o.shard.name),
+    );
     const progress = this.#session.progress;
     progress.tables.clear();
     progress.position = null;

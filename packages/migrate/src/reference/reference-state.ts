@@ -33,7 +33,7 @@ export interface ReferenceCopyRecord {
 
 /** The name of the lock one process holds while it works on a copy (GET_LOCK on the shard). */
 export function referenceLockName(table: string, database: string): string {
-  return `shardkit:${referenceCopyId(`${database}.${table}`)}`;
+  return `shardkit:${referenceCopyId(table, database)}`;
 }
 
 /** Writes (creates or replaces) a copy's record. */

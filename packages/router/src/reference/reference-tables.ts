@@ -73,14 +73,13 @@ export class ReferenceTables {
   ): Promise<void> {
     const want = position ?? (await this.position(name));
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    const id = referenceCopyId(name);
     let behind = this.client.map.snapshot.shards.map((s) => s.name);
     for (;;) {
       const still: string[] = [];
       for (const shard of behind) {
         const [rows] = (await this.shards(shard).raw(
           `SELECT binlog_file AS file, binlog_pos AS pos FROM ${APPLIED_POSITION_TABLE} WHERE move_id = ?`,
-          [id],
+          [referenceCopyId(name, shard)],
         )) as [{ file: string; pos: number | string }[]];
         const at = rows[0];
         if (!at || comparePositions({ file: at.file, pos: Number(at.pos) }, want) < 0) {
