@@ -383,6 +383,48 @@ describe("shardkit reference follow and schema apply on a source", () => {
   });
 });
 
+describe("a source with a password", () => {
+  it("uses the URL's password for add, never prints it, and reads it by source name after", async () => {
+    const dir = await directories.create({ shards: [a], layout: 1 });
+    const sourceUrl = await b.createDatabase("global");
+    const database = parseMysqlUrl(sourceUrl).database as string;
+    const password = "Rf7@pw:Secret";
+    await sql(
+      b.adminUrl,
+      "DROP USER IF EXISTS 'ref_src'@'%'",
+      `CREATE USER 'ref_src'@'%' IDENTIFIED BY '${password}'`,
+      "GRANT ALL PRIVILEGES ON *.* TO 'ref_src'@'%'",
+    );
+    onTestFinished(() => sql(b.adminUrl, "DROP USER IF EXISTS 'ref_src'@'%'"));
+    await sql(sourceUrl, PRODUCTS, "INSERT INTO products VALUES (1, 'one', 1)");
+    const url = `mysql://ref_src:${encodeURIComponent(password)}@${b.host}:${b.port}/${database}`;
+    const add = await dir.cli([
+      "reference",
+      "add",
+      "products",
+      "--source",
+      url,
+      "--source-name",
+      "global",
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    expect(add.stderr).toMatch(/note: .*set SHARDKIT_SHARD_PASSWORD_GLOBAL/);
+    const without = await dir.cli(["--json", "reference", "resync", "products"]);
+    expect(without.code).toBe(5);
+    const withEnv = await dir.cli(["reference", "resync", "products"], {
+      SHARDKIT_SHARD_PASSWORD_GLOBAL: password,
+    });
+    expect(withEnv.code, withEnv.stderr).toBe(0);
+    for (const r of [add, without, withEnv]) {
+      expect(r.stdout + r.stderr).not.toContain(password);
+      expect(r.stdout + r.stderr).not.toContain(encodeURIComponent(password));
+    }
+    expect(await rows(dir.shardUrls[0] as string)).toEqual([
+      { id: 1, title: "one", price: "1.00" },
+    ]);
+  });
+});
+
 describe("doctor, resync and moves", () => {
   it("reports a missing and a different copy, resync repairs them, and a move refuses a target without the copy", async () => {
     const w = await world(10);
