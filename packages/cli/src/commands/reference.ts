@@ -140,6 +140,7 @@ export const referenceCommand: CommandDefinition = (action) => {
   reference
     .command("list")
     .description("list each reference table's copy on every shard, with its state and lag")
+    .addHelpText("after", "\nExample:\n  shardkit reference list --json")
     .action(
       action(async (ctx) => {
         const snapshot = await ctx.admin.snapshot();
@@ -167,6 +168,7 @@ export const referenceCommand: CommandDefinition = (action) => {
   reference
     .command("remove")
     .description("forget a reference table: its copies stay on the shards, writable again")
+    .addHelpText("after", "\nExample:\n  shardkit reference remove products")
     .argument("<table>", "the reference table")
     .action(
       action(async (ctx, table: string) => {
