@@ -324,11 +324,11 @@ describe("shardkit reference follow and schema apply on a source", () => {
         "reference",
         "follow",
         "--duration",
-        "2500",
+        "5000",
         "--poll-ms",
         "200",
       ]);
-      await new Promise((r) => setTimeout(r, 800));
+      await new Promise((r) => setTimeout(r, 1500));
       await w.source.execute("UPDATE products SET title = 'followed' WHERE id = 2");
       const r = await running;
       expect(r.code, r.stderr).toBe(0);
