@@ -2,6 +2,7 @@
 // copies kept in step by the follower while a workload writes the source; a shard added
 // later; an applier stopped and started again; copies refusing writes; the router's
 // reference() and waitForReference(); doctor; and the CLI's refusals.
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,13 @@ import { type Fleet, type FleetServer, startFleet } from "@shardkit/fleet";
 import { followReferenceTables, type ReferenceFollower } from "@shardkit/migrate";
 import { createRouter } from "@shardkit/router";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { DirectoryFactory, expectRefusal, sql, type TestDirectory } from "./cli-harness.js";
+import {
+  DirectoryFactory,
+  expectRefusal,
+  shardkitBin,
+  sql,
+  type TestDirectory,
+} from "./cli-harness.js";
 
 let fleet: Fleet;
 let a: FleetServer;
@@ -92,6 +99,29 @@ async function converged(w: World, urls: readonly string[], ms = 10_000): Promis
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Runs the installed shardkit bin with `env`; `done` turns true once it ended. */
+function runBin(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> & { done: Promise<boolean> } {
+  const child = spawn(process.execPath, [shardkitBin, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  let ended = false;
+  const result = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+    }),
+  );
+  return Object.assign(result, {
+    get done() {
+      return Promise.resolve(ended);
+    },
+  });
 }
 
 function follow(w: World): ReferenceFollower {
@@ -310,6 +340,51 @@ describe("reference copies in step", () => {
       await converged(w, w.dir.shardUrls);
     } finally {
       await follower.stop();
+      await w.close();
+    }
+  });
+});
+
+describe("killed copiers and appliers", () => {
+  it("a copy killed midway and an applier killed mid-stream resume from what they committed", async () => {
+    const dir = await directories.create({ shards: [a, b], layout: 2 });
+    const sourceUrl = await b.createDatabase("global");
+    await sql(sourceUrl, PRODUCTS);
+    const source = await connect(parseMysqlUrl(sourceUrl));
+    const w: World = { dir, sourceUrl, source, close: () => source.close() };
+    try {
+      const values = Array.from(
+        { length: 2500 },
+        (_, i) => `(${i + 1}, 'p${i + 1}', ${i % 90}.25)`,
+      );
+      await source.execute(`INSERT INTO products VALUES ${values.join(", ")}`);
+      // Killed after the second chunk (of 1000 rows) of the first shard's copy.
+      const add = await runBin(
+        ["reference", "add", "products", "--source", sourceUrl, "--source-name", "global"],
+        { SHARDKIT_DIRECTORY: dir.url, SHARDKIT_FAILPOINT: "after-copy-chunk:2" },
+      );
+      expect(add.signal).toBe("SIGKILL");
+      expect((await rows(dir.shardUrls[0] as string)).length).toBe(2000);
+      await source.execute("UPDATE products SET price = 0 WHERE id IN (5, 1500, 2400)");
+      await source.execute("DELETE FROM products WHERE id IN (6, 2401)");
+      // An applier killed after its third batch, while the source takes writes.
+      const applier = runBin(["reference", "follow", "--json", "--poll-ms", "100"], {
+        SHARDKIT_DIRECTORY: dir.url,
+        SHARDKIT_FAILPOINT: "after-apply-batch:3",
+      });
+      for (let i = 0; i < 40 && !(await applier.done); i++) {
+        await source.execute("INSERT INTO products VALUES (?, 'during', 1)", [3000 + i]);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await applier).signal).toBe("SIGKILL");
+      await source.execute("UPDATE products SET title = 'after' WHERE id = 7");
+      const follower = follow(w);
+      try {
+        await converged(w, dir.shardUrls, 20_000);
+      } finally {
+        await follower.stop();
+      }
+    } finally {
       await w.close();
     }
   });
