@@ -10,15 +10,10 @@ export {
   type AddReferenceInput,
   addReferenceTable,
   type CopySyncResult,
-  checkReferenceCopies,
   copyReferenceTablesTo,
-  listReferenceCopies,
-  type ReferenceCopyStatus,
   type ReferenceOptions,
-  type ReferenceProblem,
   type ReferenceSyncResult,
   removeReferenceTable,
-  requireReferenceCopies,
   resyncReferenceTable,
 } from "./reference/reference-commands.js";
 export {
@@ -33,6 +28,13 @@ export {
   type ReferenceCopyState,
   referenceCopyId,
 } from "./reference/reference-state.js";
+export {
+  checkReferenceCopies,
+  listReferenceCopies,
+  type ReferenceCopyStatus,
+  type ReferenceProblem,
+  requireReferenceCopies,
+} from "./reference/reference-status.js";
 export {
   type KnexMigrationOptions,
   type KnexMigrationResult,

@@ -1,3 +1,5 @@
+// The Router class applications hold: each method checks its arguments and hands over to
+// write/, scatter/, reference/ or ids/. One file because it is the one public class (past 400 lines).
 import { type DirectoryClient, type DirectoryMap, ShardkitError } from "@shardkit/directory";
 import type { Knex } from "knex";
 import {

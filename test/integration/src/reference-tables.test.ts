@@ -1,7 +1,8 @@
 // Reference tables on a real fleet: a source database on one server, shards on two, the
 // copies kept in step by the follower while a workload writes the source; a shard added
 // later; an applier stopped and started again; copies refusing writes; the router's
-// reference() and waitForReference(); doctor; and the CLI's refusals.
+// reference() and waitForReference(); doctor; and the CLI's refusals. One file because every
+// test needs the same two-server fleet with row binlog, started once.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

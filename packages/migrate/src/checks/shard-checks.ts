@@ -8,7 +8,7 @@ import {
 import { compareTargetTables, type TargetTables } from "../copy/target-tables.js";
 import { detectFlavour } from "../flavour/detect-flavour.js";
 import { MoveError } from "../move-error.js";
-import { requireReferenceCopies } from "../reference/reference-commands.js";
+import { requireReferenceCopies } from "../reference/reference-status.js";
 import { keySelector, type RowSelector, rangeSelector } from "../rows/row-selector.js";
 import { readTableSchemas, type TableSchema } from "../rows/table-schema.js";
 import type { ResolvedRequest } from "./request-checks.js";
