@@ -522,6 +522,19 @@ describe("doctor, resync and moves", () => {
       expect(doctor.stdout).toMatch(
         /reference missing: no copy of products on s2; run shardkit reference resync products --shard s2/,
       );
+      const unknownShard = await w.dir.cli(["reference", "resync", "products", "--shard", "s9"]);
+      expectRefusal(unknownShard, 3, /unknown shard "s9"/);
+      // One shard at a time: s2 only, then s1 stays different until its own resync.
+      const one = await w.dir.json<{ copies: { shard: string; ok: boolean }[] }>([
+        "reference",
+        "resync",
+        "products",
+        "--shard",
+        "s2",
+      ]);
+      expect(one.copies.map((c) => [c.shard, c.ok])).toEqual([["s2", true]]);
+      expect(await rows(s2)).toEqual(await rows(w.sourceUrl));
+      expect(await rows(s1)).not.toEqual(await rows(w.sourceUrl));
       const fixed = await w.dir.cli(["reference", "resync", "products"]);
       expect(fixed.code, fixed.stderr).toBe(0);
       for (const url of w.dir.shardUrls) expect(await rows(url)).toEqual(await rows(w.sourceUrl));
