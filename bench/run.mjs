@@ -4,6 +4,7 @@ import { run as hash } from "./hash.bench.mjs";
 import { run as lookup } from "./lookup.bench.mjs";
 import { run as move } from "./move.bench.mjs";
 import { run as plan } from "./plan.bench.mjs";
+import { run as reference } from "./reference.bench.mjs";
 import { run as router } from "./router.bench.mjs";
 import { run as scatterScale } from "./scatter-scale.bench.mjs";
 
@@ -119,3 +120,10 @@ if (mv.pause) {
     `| longest stall of that writer during the whole move (copy, verify, cutover) | ${p.engineStallMs.max.toFixed(0)} ms (p99 ${p.engineStallMs.p99.toFixed(0)} ms) | | | |`,
   );
 }
+
+const ref = await reference();
+console.log("\n| reference benchmark | result | target |");
+console.log("| --- | --- | --- |");
+console.log(
+  `| lag of two reference copies (median / p99 / max) while the source takes ${ref.writesPerSecond.toFixed(0)} writes/s | ${ref.lagMs.median.toFixed(0)} / ${ref.lagMs.p99.toFixed(0)} / ${ref.lagMs.max.toFixed(0)} ms | p99 < 1 s |`,
+);

@@ -78,6 +78,7 @@ export {
   RANGE_STATES,
   type RangeAssignment,
   type RangeState,
+  type ReferenceTable,
   type RouterHeartbeat,
   SHARD_STATES,
   type ShardedTable,

@@ -50,4 +50,5 @@ export {
   type SqlConnection,
   wrapMysqlError,
 } from "./mysql/sql-connection.js";
+export { APPLIED_POSITION_TABLE, referenceCopyId } from "./reference-copy-id.js";
 export { DIRECTORY_MIGRATIONS, SCHEMA_VERSION_TABLE } from "./store/mysql/directory-schema.js";

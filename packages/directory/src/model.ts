@@ -52,6 +52,19 @@ export interface PinnedKey {
   readonly state: RangeState;
 }
 
+/**
+ * A reference table: small, global, joined with everywhere. Its one writable copy lives in a
+ * source database; every shard holds a read copy kept in step from the source's binlog.
+ */
+export interface ReferenceTable {
+  readonly name: string;
+  /**
+   * The source database, as a shard record: `name` is the source's name (its password is
+   * resolved by that name, as a shard's), never how to log in.
+   */
+  readonly source: ShardRecord;
+}
+
 /** Everything the directory holds at one version. */
 export interface DirectorySnapshot {
   readonly version: number;
@@ -62,6 +75,8 @@ export interface DirectorySnapshot {
   readonly pins: readonly PinnedKey[];
   /** Every move that has not ended (neither done nor aborted), oldest first. */
   readonly moves: readonly ActiveMove[];
+  /** Reference tables, by name (absent from a source that does not serve them). */
+  readonly referenceTables?: readonly ReferenceTable[];
 }
 
 /** What a router process reports about itself so moves know which versions are still in use. */

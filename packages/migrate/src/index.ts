@@ -45,6 +45,63 @@ export {
   parsePlanFile,
 } from "./rebalance/plan-file.js";
 export { type MoveStepState, type PlanProgress, planProgress } from "./rebalance/plan-state.js";
+export {
+  APPLIER_VARIABLE,
+  READ_ONLY_SQLSTATE,
+} from "./reference/read-only-guard.js";
+export {
+  type AddReferenceInput,
+  addReferenceTable,
+  type CopySyncResult,
+  copyReferenceTablesTo,
+  type ReferenceOptions,
+  type ReferenceSyncResult,
+  removeReferenceTable,
+  resyncReferenceTable,
+} from "./reference/reference-commands.js";
+export {
+  type FollowEvent,
+  type FollowOptions,
+  followReferenceTables,
+  type ReferenceFollower,
+} from "./reference/reference-follower.js";
+export {
+  REFERENCE_COPIES_TABLE,
+  REFERENCE_COPY_STATES,
+  type ReferenceCopyState,
+  referenceCopyId,
+} from "./reference/reference-state.js";
+export {
+  checkReferenceCopies,
+  listReferenceCopies,
+  type ReferenceCopyStatus,
+  type ReferenceProblem,
+  requireReferenceCopies,
+} from "./reference/reference-status.js";
+export {
+  type KnexMigrationOptions,
+  type KnexMigrationResult,
+  runKnexMigrations,
+  type ShardMigrationResult,
+} from "./schema/knex-migrations.js";
+export {
+  applySchemaChange,
+  type ChangeTarget,
+  type SchemaApplyEvent,
+  type SchemaApplyOptions,
+  type SchemaApplyResult,
+  SHARD_OUTCOMES,
+  type ShardChangeResult,
+  type ShardOutcome,
+} from "./schema/schema-apply.js";
+export { SCHEMA_CHANGES_TABLE } from "./schema/schema-change-records.js";
+export {
+  type DiffTable,
+  diffSchemas,
+  type SchemaDifference,
+  type SchemaDiffReport,
+  sourceLabel,
+} from "./schema/schema-diff.js";
 export { type MeasureOptions, measureLoads } from "./stats/measure-loads.js";
 export {
   type RangeStats,

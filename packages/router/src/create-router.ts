@@ -53,7 +53,9 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   };
   try {
     const keys = await KeyColumns.read(client.map, keySource);
-    return new Router(client, ownsClient, pools, keys, keySource, options);
+    // Reference tables' sources get pools of their own (a source's name may be a shard's).
+    const sources = new ShardPools(credentials, { min: 0, max: options.pool?.max ?? 10 });
+    return new Router(client, ownsClient, pools, keys, keySource, options, sources);
   } catch (error) {
     await pools.closeAll();
     if (ownsClient) await client.close();

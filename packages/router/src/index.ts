@@ -8,6 +8,10 @@ export {
   resolveDestination,
   type ShardDestination,
 } from "./destination.js";
+export type {
+  ReferencePosition,
+  WaitForReferenceOptions,
+} from "./reference/reference-tables.js";
 export type { Router } from "./router.js";
 export { RouterError, ScatterError, type ShardFailure } from "./router-errors.js";
 export type {

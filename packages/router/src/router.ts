@@ -1,3 +1,5 @@
+// The Router class applications hold: each method checks its arguments and hands over to
+// write/, scatter/, reference/ or ids/. One file because it is the one public class (past 400 lines).
 import { type DirectoryClient, type DirectoryMap, ShardkitError } from "@shardkit/directory";
 import type { Knex } from "knex";
 import {
@@ -9,6 +11,11 @@ import {
 } from "./destination.js";
 import { IdSequences } from "./ids/id-sequences.js";
 import { type KeyColumnSource, KeyColumns } from "./keys/key-columns.js";
+import {
+  type ReferencePosition,
+  ReferenceTables,
+  type WaitForReferenceOptions,
+} from "./reference/reference-tables.js";
 import {
   optionsOf,
   requireArray,
@@ -68,6 +75,8 @@ export class Router {
   #reading: Promise<void> = Promise.resolve();
   #readStartedAt = 0;
   #closed = false;
+  readonly #sources: ShardPools | undefined;
+  readonly #references: ReferenceTables;
 
   /** @internal Use `createRouter`. */
   constructor(
@@ -77,6 +86,7 @@ export class Router {
     keys: KeyColumns,
     keySource: KeyColumnSource,
     options: RouterOptions,
+    sources?: ShardPools,
   ) {
     this.directory = client;
     this.#ownsClient = ownsClient;
@@ -111,6 +121,10 @@ export class Router {
       void this.#pools.follow(map);
       this.#follow(map);
     });
+    this.#sources = sources;
+    this.#references = new ReferenceTables(client, sources ?? pools, (shard) =>
+      this.readShard(shard),
+    );
     // The directory may have moved while the first key columns were read.
     if (client.map !== keys.map) this.#follow(client.map);
   }
@@ -342,7 +356,40 @@ export class Router {
     // A read of key columns in flight would open pools again after they are closed.
     await this.#reading;
     await this.#pools.closeAll();
+    await this.#sources?.closeAll();
     if (this.#ownsClient) await this.directory.close();
+  }
+
+  /**
+   * knex on the source database of reference table `table`, for its writes: plain
+   * transactions, no fence. Every shard reads its own copy (joins stay on one shard); the
+   * copies catch up through `shardkit reference follow`, and {@link waitForReference} waits
+   * for them. UNKNOWN_TABLE when `table` is not a reference table.
+   */
+  reference(table: string): Knex {
+    this.#assertOpen();
+    requireName(table, "reference() table", "products");
+    return this.#references.source(table);
+  }
+
+  /** The binlog position of `table`'s source now: after a write, what its copies must reach. */
+  referencePosition(table: string): Promise<ReferencePosition> {
+    this.#assertOpen();
+    return this.#references.position(table);
+  }
+
+  /**
+   * Waits until every shard's copy of `table` has applied `position` (default: the source's
+   * position now), so a write made before is read on every copy; DEADLINE_EXCEEDED after
+   * `timeoutMs` (10 s) naming the copies behind.
+   */
+  waitForReference(
+    table: string,
+    position?: ReferencePosition,
+    options?: WaitForReferenceOptions,
+  ): Promise<void> {
+    this.#assertOpen();
+    return this.#references.wait(table, position, options);
   }
 
   /** Refreshes the directory and waits until keys are routed by its newest version. */

@@ -1,24 +1,67 @@
 import { DirectoryError, type DoctorReport } from "@shardkit/directory";
+import { checkReferenceCopies, diffSchemas, type ReferenceProblem } from "@shardkit/migrate";
 import { Command } from "commander";
 import type { CommandDefinition } from "../command-definition.js";
+import { schemaDiffFailure, schemaDiffLines, schemaDiffTables } from "./schema-diff-report.js";
 
-/** `shardkit doctor [--dry-run]`: every shard's ownership table against the directory. */
+/**
+ * `shardkit doctor [--dry-run]`: every shard's ownership table against the directory, and every
+ * table's definition across shards (`shardkit schema diff`).
+ */
 export const doctorCommand: CommandDefinition = (action) =>
   new Command("doctor")
     .description("compare every shard's ownership table with the directory and repair differences")
     .option("--dry-run", "report differences without repairing them")
+    .option(
+      "--max-reference-lag-ms <ms>",
+      "a reference copy lagging more than this is reported (default 5000)",
+    )
     .action(
-      action(async ({ admin }, opts: { dryRun?: boolean }) => {
+      action(async (ctx, opts: { dryRun?: boolean; maxReferenceLagMs?: string }) => {
         const dryRun = opts.dryRun === true;
-        const report = await admin.doctor({ dryRun });
+        const maxLagMs = Number(opts.maxReferenceLagMs ?? 5000);
+        if (!Number.isInteger(maxLagMs) || maxLagMs < 0) {
+          throw new DirectoryError(
+            "BAD_ARGUMENT",
+            `--max-reference-lag-ms must be a whole number of ms, not ${opts.maxReferenceLagMs}`,
+          );
+        }
+        const report = await ctx.admin.doctor({ dryRun });
+        const snapshot = await ctx.admin.snapshot();
+        const schema = await diffSchemas(
+          snapshot.shards,
+          await schemaDiffTables(ctx, snapshot),
+          ctx.credentials,
+        );
+        const references = await checkReferenceCopies(snapshot, {
+          credentials: ctx.credentials,
+          maxLagMs,
+        });
+        const referenceLines = (snapshot.referenceTables ?? []).length
+          ? references.length
+            ? references.map((p) => `  reference ${p.kind}: ${p.message}`)
+            : ["every reference copy is present, read-only, in step and equal to its source"]
+          : [];
         return {
           kind: "report",
-          text: reportLines(report).join("\n"),
-          data: { ...report },
-          failure: problemsOf(report, dryRun),
+          text: [...reportLines(report), ...schemaDiffLines(schema), ...referenceLines].join("\n"),
+          data: { ...report, schema, references },
+          failure:
+            problemsOf(report, dryRun) ?? schemaDiffFailure(schema) ?? referenceFailure(references),
         };
       }),
     );
+
+/** REFERENCE_COPY_MISSING for a missing, lagging, writable or different copy; the first named. */
+function referenceFailure(problems: readonly ReferenceProblem[]): DirectoryError | undefined {
+  const first = problems[0];
+  if (!first) return undefined;
+  return new DirectoryError(
+    first.kind === "unreachable" ? "SHARD_UNAVAILABLE" : "REFERENCE_COPY_MISSING",
+    `${problems.length} reference copy problem(s), first: ${first.message}`,
+    { details: { references: problems } },
+  );
+}
 
 function reportLines(report: DoctorReport): string[] {
   const lines = [

@@ -13,7 +13,9 @@ import { pinCommand } from "./pin.js";
 import { pinsCommand } from "./pins.js";
 import { planCommand } from "./plan.js";
 import { rangesCommand } from "./ranges.js";
+import { referenceCommand } from "./reference.js";
 import { routeCommand } from "./route.js";
+import { schemaCommand } from "./schema.js";
 import { shardCommand } from "./shard.js";
 import { splitCommand } from "./split.js";
 import { statsCommand } from "./stats.js";
@@ -43,4 +45,6 @@ export const COMMANDS: readonly CommandDefinition[] = [
   applyCommand,
   forecastCommand,
   devCommand,
+  schemaCommand,
+  referenceCommand,
 ];

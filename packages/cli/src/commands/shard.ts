@@ -1,4 +1,5 @@
 import { formatEndpoint, parseMysqlUrl, shardPasswordVariable } from "@shardkit/directory";
+import { copyReferenceTablesTo } from "@shardkit/migrate";
 import { Command } from "commander";
 import { UsageError } from "../cli-errors.js";
 import type { CommandDefinition } from "../command-definition.js";
@@ -31,10 +32,22 @@ export const shardCommand: CommandDefinition = (action) => {
             `the password in the URL was used to reach ${name} now and is not stored; set ${shardPasswordVariable(name)} or credentials.shards.${name} in the config for later commands`,
           );
         }
+        // The new shard gets every reference table before it can serve a range.
+        const copied = await copyReferenceTablesTo(admin, name, {
+          credentials: (n) => (n === name ? password : credentials(n)),
+        });
+        const tables = copied.copies.map(
+          (c) => `${c.table} (${c.ok ? `${c.rowsCopied} rows` : "failed"})`,
+        );
         return {
           kind: "report",
-          text: `added shard ${name} (${formatEndpoint(result.shard)}); directory version ${result.version}`,
-          data: { shard: shardFields(result.shard), version: result.version },
+          text: `added shard ${name} (${formatEndpoint(result.shard)}); directory version ${result.version}${tables.length ? `; reference tables copied: ${tables.join(", ")}` : ""}`,
+          data: {
+            shard: shardFields(result.shard),
+            version: result.version,
+            referenceCopies: copied.copies,
+          },
+          ...(copied.failure ? { failure: copied.failure } : {}),
         };
       }),
     );

@@ -84,6 +84,9 @@ export const ERROR_CODES = {
   // conflict: shardkit dev
   DEV_FLEET_STALE: "conflict",
   CONFIG_EXISTS: "conflict",
+  // conflict: schema changes and reference tables
+  SCHEMA_CHANGE_CONFLICT: "conflict",
+  REFERENCE_COPY_MISSING: "conflict",
   // unavailable
   DIRECTORY_UNAVAILABLE: "unavailable",
   SHARD_UNAVAILABLE: "unavailable",

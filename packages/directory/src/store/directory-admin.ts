@@ -1,6 +1,6 @@
 import type { FenceDifference } from "../fence/ownership-fence.js";
 import type { KeyRange } from "../key-range.js";
-import type { ShardedTable, ShardRecord } from "../model.js";
+import type { ReferenceTable, ShardedTable, ShardRecord } from "../model.js";
 import type { MoveEventRecord, MoveKind, MoveRecord, MoveState } from "../move-model.js";
 import type { DirectorySource } from "./directory-source.js";
 
@@ -143,6 +143,10 @@ export interface DirectoryAdmin extends DirectorySource {
   addTable(table: ShardedTable, options?: AddTableOptions): Promise<ChangeResult>;
   /** Forgets a sharded table (its rows stay where they are). */
   removeTable(name: string): Promise<ChangeResult>;
+  /** Declares a reference table and its source database (copying it is the reference engine's work). */
+  addReferenceTable(table: ReferenceTable): Promise<ChangeResult>;
+  /** Forgets a reference table (its copies stay on the shards). */
+  removeReferenceTable(name: string): Promise<ChangeResult>;
   /** Lays out `evenSplit(n)` round-robin over the serving shards (in name order, or `shards` when given); refused once ranges exist. */
   layoutEven(n: number, shards?: readonly string[]): Promise<ChangeResult>;
   /** Splits one range in two on the same shard (metadata only); `at` defaults to the midpoint. */

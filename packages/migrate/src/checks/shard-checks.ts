@@ -8,6 +8,7 @@ import {
 import { compareTargetTables, type TargetTables } from "../copy/target-tables.js";
 import { detectFlavour } from "../flavour/detect-flavour.js";
 import { MoveError } from "../move-error.js";
+import { requireReferenceCopies } from "../reference/reference-status.js";
 import { keySelector, type RowSelector, rangeSelector } from "../rows/row-selector.js";
 import { readTableSchemas, type TableSchema } from "../rows/table-schema.js";
 import type { ResolvedRequest } from "./request-checks.js";
@@ -36,7 +37,7 @@ export interface ShardCheckResult {
  * Checks both shards for a new move, changing nothing: the source's binlog can feed a move
  * (row format, full images); every sharded table on the source has a primary key and its key
  * column; a table the target has is defined as on the source; the target holds no row of the
- * range (or key) yet.
+ * range (or key) yet; the target has a copy of every reference table (it must before it serves).
  */
 export async function checkShards(
   snapshot: DirectorySnapshot,
@@ -73,6 +74,7 @@ export async function checkShards(
         { details: { table: different.table } },
       );
     }
+    await requireReferenceCopies(snapshot, request.target.name, login);
     const selector = selectorOf(
       { kind: request.kind, range: request.range, keyBytes: request.key?.bytes ?? null },
       snapshot,

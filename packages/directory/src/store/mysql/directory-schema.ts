@@ -99,6 +99,19 @@ export const DIRECTORY_MIGRATIONS: readonly (readonly string[])[] = [
       KEY stats_by_time (taken_at)
     ) ENGINE=InnoDB`,
   ],
+  [
+    // Reference tables: one writable copy in a source database, a read copy on every shard.
+    // The source's login is its user; its password comes from the credentials by source name.
+    `CREATE TABLE IF NOT EXISTS shardkit_reference_tables (
+      name VARCHAR(64) NOT NULL PRIMARY KEY,
+      source_name VARCHAR(64) NOT NULL,
+      host VARCHAR(255) NOT NULL,
+      port INT UNSIGNED NOT NULL,
+      user VARCHAR(128) NOT NULL,
+      database_name VARCHAR(64) NOT NULL,
+      created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)
+    ) ENGINE=InnoDB`,
+  ],
 ];
 
 /** The schema version this code writes and understands. */

@@ -1,7 +1,13 @@
 import { type CredentialResolver, credentialResolver } from "../../credentials.js";
 import { ShardkitError } from "../../errors/shardkit-error.js";
 import type { KeyRange } from "../../key-range.js";
-import type { DirectorySnapshot, RouterHeartbeat, ShardedTable, ShardRecord } from "../../model.js";
+import type {
+  DirectorySnapshot,
+  ReferenceTable,
+  RouterHeartbeat,
+  ShardedTable,
+  ShardRecord,
+} from "../../model.js";
 import type { MoveEventRecord, MoveRecord } from "../../move-model.js";
 import { formatEndpoint, type MysqlEndpoint, parseMysqlUrl } from "../../mysql/mysql-url.js";
 import type { SqlConnection } from "../../mysql/sql-connection.js";
@@ -31,6 +37,7 @@ import { acquireMoveLease, releaseMoveLease, renewMoveLease } from "./move-lease
 import { listMoveEvents, listMoves, requireMove } from "./move-records.js";
 import { pinKey, unpinKey } from "./pin-changes.js";
 import { assignRange, layoutEven, mergeRanges, splitRange } from "./range-changes.js";
+import { addReferenceTable, removeReferenceTable } from "./reference-changes.js";
 import { checkReservation, listHeartbeats, recordHeartbeat, reserveIds } from "./router-records.js";
 import { initDirectory } from "./schema-migrator.js";
 import { addShard, removeShard } from "./shard-changes.js";
@@ -108,6 +115,14 @@ export class MysqlDirectoryStore implements DirectoryAdmin {
 
   removeTable(name: string): Promise<ChangeResult> {
     return removeTable(this.#parts, name);
+  }
+
+  addReferenceTable(table: ReferenceTable): Promise<ChangeResult> {
+    return addReferenceTable(this.#parts, table);
+  }
+
+  removeReferenceTable(name: string): Promise<ChangeResult> {
+    return removeReferenceTable(this.#parts, name);
   }
 
   layoutEven(n: number, shards?: readonly string[]): Promise<ChangeResult> {

@@ -5,6 +5,7 @@ import type {
   PinnedKey,
   RangeAssignment,
   RangeState,
+  ReferenceTable,
   ShardedTable,
   ShardState,
 } from "../../model.js";
@@ -78,6 +79,16 @@ export async function loadSnapshot(
     state: RangeState;
   }>("SELECT key_bytes, key_text, ksid, shard, state FROM shardkit_pins ORDER BY key_bytes");
   const moves = await readActiveMoves(conn);
+  const references = await conn.query<{
+    name: string;
+    source_name: string;
+    host: string;
+    port: number;
+    user: string;
+    database_name: string;
+  }>(
+    "SELECT name, source_name, host, port, user, database_name FROM shardkit_reference_tables ORDER BY name",
+  );
   return {
     version,
     shards: shards.map((s) => ({
@@ -112,6 +123,19 @@ export async function loadSnapshot(
       }),
     ),
     moves,
+    referenceTables: references.map(
+      (r): ReferenceTable => ({
+        name: r.name,
+        source: {
+          name: r.source_name,
+          host: r.host,
+          port: Number(r.port),
+          user: r.user,
+          database: r.database_name,
+          state: "serving",
+        },
+      }),
+    ),
   };
 }
 
