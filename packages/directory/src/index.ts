@@ -122,6 +122,10 @@ export type {
   MovePatch,
 } from "./store/directory-admin.js";
 export type { DirectorySource, IdBlock } from "./store/directory-source.js";
+export {
+  HttpDirectorySource,
+  type HttpDirectorySourceOptions,
+} from "./store/http/http-directory-source.js";
 export { DIRECTORY_SCHEMA_VERSION } from "./store/mysql/directory-schema.js";
 export {
   MysqlDirectoryStore,

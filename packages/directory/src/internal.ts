@@ -39,4 +39,14 @@ export {
   type SqlConnection,
   wrapMysqlError,
 } from "./mysql/sql-connection.js";
+export {
+  decodeHeartbeat,
+  decodeSnapshot,
+  encodeHeartbeat,
+  encodeSnapshot,
+  type WireHeartbeat,
+  type WireRange,
+  type WireSnapshot,
+  wireRange,
+} from "./store/http/directory-wire.js";
 export { DIRECTORY_MIGRATIONS, SCHEMA_VERSION_TABLE } from "./store/mysql/directory-schema.js";

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   CROSS_SHARD: "usage",
   ROUTER_CLOSED: "usage",
   USAGE: "usage",
+  UNAUTHORIZED: "usage",
   // not found
   NOT_INITIALIZED: "not_found",
   UNKNOWN_SHARD: "not_found",
@@ -45,6 +46,7 @@ export const ERROR_CODES = {
   NO_SHARDS: "not_found",
   TABLE_NOT_ON_SHARD: "not_found",
   UNKNOWN_MOVE: "not_found",
+  UNKNOWN_ROUTE: "not_found",
   // conflict
   SHARD_EXISTS: "conflict",
   TABLE_EXISTS: "conflict",
