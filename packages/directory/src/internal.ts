@@ -44,6 +44,7 @@ export {
   decodeSnapshot,
   encodeHeartbeat,
   encodeSnapshot,
+  ksidHex,
   type WireHeartbeat,
   type WireRange,
   type WireSnapshot,

@@ -2,7 +2,6 @@ import {
   columnKey,
   type DirectoryMap,
   formatKeyRange,
-  formatKsid,
   type KeyColumnType,
   type KeyLocation,
   type ShardKey,
@@ -10,6 +9,7 @@ import {
   ShardkitError,
   type ShardRecord,
 } from "@shardkit/directory";
+import { ksidHex } from "@shardkit/directory/internal";
 import type { FastifyInstance } from "fastify";
 import { HttpError } from "../http/http-errors.js";
 import { type Query, stringParam } from "../http/query-params.js";
@@ -137,7 +137,7 @@ function route(
     throw error;
   }
   return {
-    ksid: formatKsid(loc.ksid),
+    ksid: ksidHex(loc.ksid),
     range: rangeText(map, loc),
     shard: loc.shard,
     pinned: loc.pinned,

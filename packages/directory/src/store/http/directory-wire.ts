@@ -2,7 +2,7 @@
 // so the shapes cannot drift. Keyspace ids and range bounds travel as numbers (exact below
 // 2^53) next to their hex forms; key bytes as hex.
 import { ShardkitError } from "../../errors/shardkit-error.js";
-import { formatKeyRange, formatKsid, type KeyRange, keyRange } from "../../key-range.js";
+import { formatKeyRange, type KeyRange, keyRange } from "../../key-range.js";
 import type { DirectorySnapshot, RouterHeartbeat } from "../../model.js";
 import type { ActiveMove } from "../../move-model.js";
 
@@ -45,6 +45,11 @@ export interface WireHeartbeat {
   readonly lastSeen: string;
 }
 
+/** A keyspace id as JSON: 8 lowercase hex digits, as docs/keyspace.md writes them. */
+export function ksidHex(ksid: number): string {
+  return ksid.toString(16).padStart(8, "0");
+}
+
 /** A key range as JSON. */
 export function wireRange(range: KeyRange): WireRange {
   return { range: formatKeyRange(range), start: range.start, end: range.end };
@@ -60,7 +65,7 @@ export function encodeSnapshot(s: DirectorySnapshot): WireSnapshot {
     pins: s.pins.map((p) => ({
       key: p.keyText,
       keyHex: Buffer.from(p.keyBytes).toString("hex"),
-      ksid: formatKsid(p.ksid),
+      ksid: ksidHex(p.ksid),
       shard: p.shard,
       state: p.state,
     })),
