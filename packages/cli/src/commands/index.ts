@@ -1,4 +1,5 @@
 import type { CommandDefinition } from "../command-definition.js";
+import { directoryCommand } from "./directory.js";
 import { doctorCommand } from "./doctor.js";
 import { initCommand } from "./init.js";
 import { layoutCommand } from "./layout.js";
@@ -33,4 +34,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   movesCommand,
   verifyCommand,
   cleanupCommand,
+  directoryCommand,
 ];
