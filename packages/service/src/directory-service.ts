@@ -5,8 +5,8 @@ import {
   ShardkitError,
 } from "@shardkit/directory";
 import Fastify, { type FastifyInstance } from "fastify";
-import { bearerToken, isLoopbackHost, tokensMatch } from "./auth/bearer-auth.js";
-import { errorAnswer } from "./http/http-errors.js";
+import { bearerToken, isLoopbackHost, tokenChecker } from "./auth/bearer-auth.js";
+import { errorAnswer, HttpError } from "./http/http-errors.js";
 import { KeyColumnTypes } from "./keys/key-column-types.js";
 import { ServiceMetrics } from "./metrics/service-metrics.js";
 import { lookupRoutes } from "./routes/lookup-routes.js";
@@ -140,14 +140,24 @@ function buildApp(ctx: ServiceContext): FastifyInstance {
     forceCloseConnections: true,
     return503OnClosing: true,
   });
-  const expected = options.token;
-  app.addHook("onRequest", async (request, reply) => {
-    if (expected === undefined || request.url === "/healthz" || request.url.startsWith("/healthz?"))
+  const matches = options.token === undefined ? undefined : tokenChecker(options.token);
+  // Callback hooks: cheaper per request than async ones.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (
+      matches === undefined ||
+      request.url === "/healthz" ||
+      request.url.startsWith("/healthz?")
+    ) {
+      done();
       return;
+    }
     const given = bearerToken(request.headers.authorization);
-    if (given !== undefined && tokensMatch(given, expected)) return;
+    if (given !== undefined && matches(given)) {
+      done();
+      return;
+    }
     metrics.authFailure();
-    return reply
+    void reply
       .code(401)
       .header("www-authenticate", 'Bearer realm="shardkit"')
       .send({
@@ -160,9 +170,40 @@ function buildApp(ctx: ServiceContext): FastifyInstance {
         },
       });
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     metrics.request(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode);
+    done();
   });
+  // JSON.parse rather than Fastify's prototype-poisoning scan: bodies are only read, never merged.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "string", bodyLimit: options.bodyLimitBytes },
+    (_request, body, done) => {
+      const text = body as string;
+      if (text.trim() === "") {
+        done(
+          new HttpError(
+            400,
+            "BAD_ARGUMENT",
+            'the body is empty; send JSON such as {"keys": ["42"]}',
+          ),
+        );
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(
+          new HttpError(
+            400,
+            "BAD_ARGUMENT",
+            'the body is not valid JSON; send JSON such as {"keys": ["42"]}',
+          ),
+        );
+      }
+    },
+  );
   app.setErrorHandler(async (error, _request, reply) => {
     const { status, body } = errorAnswer(error, options.bodyLimitBytes);
     return reply.code(status).send(body);

@@ -6,9 +6,13 @@ import { isIP } from "node:net";
  * (SHA-256) and the digests compared with `timingSafeEqual`, so not even the length leaks.
  */
 export function tokensMatch(given: string, expected: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
+  return tokenChecker(expected)(given);
+}
+
+/** {@link tokensMatch} against one expected token, its digest computed once. */
+export function tokenChecker(expected: string): (given: string) => boolean {
+  const digest = createHash("sha256").update(expected).digest();
+  return (given) => timingSafeEqual(createHash("sha256").update(given).digest(), digest);
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */

@@ -59,7 +59,7 @@ export function lookupRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     };
   });
 
-  app.post("/v1/route", async (request) => {
+  app.post("/v1/route", async (request, reply) => {
     const body = request.body as { keys?: unknown; table?: unknown } | null;
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new HttpError(
@@ -88,20 +88,31 @@ export function lookupRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     }
     const map = ctx.client.map;
     const read = await keyReader(ctx, map, table);
-    const results = new Array<Routed | { error: { code: string; message: string } }>(keys.length);
+    // The answer is written as JSON text: each key's range, shard and pinned flag are one
+    // fragment per range, made once per directory version (JSON.stringify of 1000 objects
+    // cost more than routing them).
+    const parts = new Array<string>(keys.length);
     const shards: Record<string, ShardConnection> = {};
     for (let i = 0; i < keys.length; i++) {
-      const routed = route(map, read(keys[i]), table);
-      if (routed instanceof ShardkitError) {
-        results[i] = { error: { code: routed.code, message: routed.message } };
+      const key = read(keys[i]);
+      let loc: KeyLocation;
+      try {
+        if (key instanceof ShardkitError) throw key;
+        loc = map.lookup(key, table);
+      } catch (error) {
+        if (!(error instanceof ShardkitError)) throw error;
+        parts[i] = JSON.stringify({ error: { code: error.code, message: error.message } });
         continue;
       }
-      results[i] = routed;
-      if (shards[routed.shard] === undefined)
-        shards[routed.shard] = connectionOf(map.shard(routed.shard));
+      parts[i] = `{"ksid":"${ksidHex(loc.ksid)}",${fragmentOf(map, loc)}`;
+      if (shards[loc.shard] === undefined) shards[loc.shard] = connectionOf(map.shard(loc.shard));
     }
     ctx.metrics.lookups("batch", keys.length);
-    return { version: map.version, results, shards };
+    return reply
+      .type("application/json; charset=utf-8")
+      .send(
+        `{"version":${map.version},"results":[${parts.join(",")}],"shards":${JSON.stringify(shards)}}`,
+      );
   });
 }
 
@@ -121,6 +132,25 @@ async function keyReader(
 }
 
 const rangeTexts = new WeakMap<DirectoryMap, Map<number, string>>();
+const fragments = new WeakMap<DirectoryMap, Map<number, string>>();
+
+/** `"range":...,"shard":...,"pinned":...}`: the JSON of a location after its ksid. */
+function fragmentOf(map: DirectoryMap, loc: KeyLocation): string {
+  const text = () =>
+    `"range":${JSON.stringify(rangeText(map, loc))},"shard":${JSON.stringify(loc.shard)},"pinned":${loc.pinned}}`;
+  if (loc.pinned) return text();
+  let cache = fragments.get(map);
+  if (!cache) {
+    cache = new Map();
+    fragments.set(map, cache);
+  }
+  let fragment = cache.get(loc.range.start);
+  if (fragment === undefined) {
+    fragment = text();
+    cache.set(loc.range.start, fragment);
+  }
+  return fragment;
+}
 
 /** Where a key lives, or the error that says why it cannot be routed. */
 function route(
