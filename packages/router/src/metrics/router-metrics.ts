@@ -14,33 +14,46 @@ export interface RouterMetricsOptions {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-type Inc = { inc(n?: number): void };
+/** A count kept as a plain number on the query path, handed to prom-client when scraped. */
+interface Tally {
+  readonly labels: { readonly shard: string; readonly kind: string };
+  count: number;
+  reported: number;
+}
 
 /**
- * The router's Prometheus metrics. Counters are looked up once per shard and kind and then
- * reused, so counting costs a map lookup and an addition on the query path.
+ * The router's Prometheus metrics. Queries are counted in plain numbers (a map lookup and an
+ * addition on the query path; prom-client's labelled `inc` hashes the labels on every call)
+ * and handed to the counter when the registry is scraped.
  */
 export class RouterMetrics {
   /** The registry holding the router's metrics; serve `registry.metrics()` on the application's `/metrics`. */
   readonly registry: Registry;
-  readonly #queries: Counter<"shard" | "kind">;
   readonly #errors: Counter<"shard" | "kind" | "code">;
   readonly #fenceRefusals: Counter<"shard">;
   readonly #retries: Counter<"shard" | "reason">;
   readonly #writeSeconds: Histogram<"kind">;
   readonly #fanOut: Histogram;
-  readonly #queryCounters = new Map<string, Inc>();
+  readonly #tallies = new Map<string, Tally>();
   readonly #writeHistograms = new Map<string, { observe(v: number): void }>();
 
   constructor(client: DirectoryClient, options: RouterMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     if (options.labels) this.registry.setDefaultLabels({ ...options.labels });
     const registers = [this.registry];
-    this.#queries = new Counter({
+    const tallies = this.#tallies;
+    new Counter({
       name: "shardkit_router_queries_total",
       help: "Queries the router sent (or handed out, for keyed reads), by shard and kind.",
       labelNames: ["shard", "kind"],
       registers,
+      collect() {
+        for (const t of tallies.values()) {
+          if (t.count === t.reported) continue;
+          this.inc(t.labels, t.count - t.reported);
+          t.reported = t.count;
+        }
+      },
     });
     this.#errors = new Counter({
       name: "shardkit_router_errors_total",
@@ -94,12 +107,9 @@ export class RouterMetrics {
   /** Counts one query of `kind` on `shard`. */
   query(shard: string, kind: RouterQueryKind): void {
     const key = `${kind}\u0000${shard}`;
-    let counter = this.#queryCounters.get(key);
-    if (!counter) {
-      counter = this.#queries.labels({ shard, kind });
-      this.#queryCounters.set(key, counter);
-    }
-    counter.inc();
+    const tally = this.#tallies.get(key);
+    if (tally) tally.count++;
+    else this.#tallies.set(key, { labels: { shard, kind }, count: 1, reported: 0 });
   }
 
   /** Counts one failed call of `kind` on `shard` (`"none"` when it failed before a shard was chosen). */
