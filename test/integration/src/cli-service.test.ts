@@ -61,6 +61,33 @@ describe("shardkit directory serve", () => {
     }
   });
 
+  it("serves without a token with --insecure-no-auth on loopback, and says so at start", async () => {
+    const c = await createMoveCase({ servers: [a, b, b], directoryServer: a, users: 1 });
+    const child = spawn(shardkitBin, ["directory", "serve", "--port", "0", "--insecure-no-auth"], {
+      env: { ...process.env, ...c.env, SHARDKIT_SERVICE_TOKEN: "" },
+    });
+    try {
+      let stderr = "";
+      child.stderr.on("data", (d) => {
+        stderr += String(d);
+      });
+      const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+      const first = String((await lines.next()).value);
+      const url = /at (http:\/\/127\.0\.0\.1:\d+)$/.exec(first)?.[1];
+      expect(first).toMatch(/^serving directory .* \(version \d+\) at http/);
+      expect((await fetch(`${url}/v1/route?key=42`)).status).toBe(200);
+      expect(stderr).toMatch(
+        /^note: serving WITHOUT authentication \(--insecure-no-auth\).*local use only\n$/,
+      );
+      const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await c.close();
+    }
+  });
+
   it("refuses to serve without a token, and on a non-loopback host even with --insecure-no-auth", async () => {
     const c = await createMoveCase({ servers: [a, b, b], directoryServer: a, users: 1 });
     try {

@@ -4,24 +4,33 @@ import { Counter, Gauge, Registry } from "prom-client";
 /** The service's Prometheus metrics, in a registry of its own (served at `/metrics`). */
 export class ServiceMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<"route" | "method" | "status">;
-  readonly #lookups: Counter<"kind">;
+  /** Counts kept as plain numbers per request, handed to the counters when scraped. */
+  readonly #requestTallies = new Map<string, Tally<"route" | "method" | "status">>();
+  readonly #lookupTallies = new Map<string, Tally<"kind">>();
   readonly #authFailures: Counter;
   readonly #watchers: Gauge;
 
   constructor(client: DirectoryClient) {
     const registers = [this.registry];
-    this.#requests = new Counter({
+    const requestTallies = this.#requestTallies;
+    const lookupTallies = this.#lookupTallies;
+    new Counter({
       name: "shardkit_service_requests_total",
       help: "HTTP requests answered, by route (the path pattern), method and status code.",
       labelNames: ["route", "method", "status"],
       registers,
+      collect() {
+        flush(this, requestTallies);
+      },
     });
-    this.#lookups = new Counter({
+    new Counter({
       name: "shardkit_service_lookups_total",
       help: "Keys routed (rate() gives lookups/s), by kind: single (GET) or batch (POST).",
       labelNames: ["kind"],
       registers,
+      collect() {
+        flush(this, lookupTallies);
+      },
     });
     this.#authFailures = new Counter({
       name: "shardkit_service_auth_failures_total",
@@ -61,12 +70,23 @@ export class ServiceMetrics {
 
   /** Counts one answered request. */
   request(route: string, method: string, status: number): void {
-    this.#requests.inc({ route, method, status: String(status) });
+    const key = `${route} ${method} ${status}`;
+    const tally = this.#requestTallies.get(key);
+    if (tally) tally.count++;
+    else {
+      this.#requestTallies.set(key, {
+        labels: { route, method, status: String(status) },
+        count: 1,
+        reported: 0,
+      });
+    }
   }
 
   /** Counts routed keys. */
   lookups(kind: "single" | "batch", n: number): void {
-    this.#lookups.inc({ kind }, n);
+    const tally = this.#lookupTallies.get(kind);
+    if (tally) tally.count += n;
+    else this.#lookupTallies.set(kind, { labels: { kind }, count: n, reported: 0 });
   }
 
   /** Counts a request refused for its token. */
@@ -77,5 +97,19 @@ export class ServiceMetrics {
   /** One more (+1) or one fewer (-1) waiting watcher. */
   watcher(delta: 1 | -1): void {
     this.#watchers.inc(delta);
+  }
+}
+
+interface Tally<L extends string> {
+  readonly labels: Record<L, string>;
+  count: number;
+  reported: number;
+}
+
+function flush<L extends string>(counter: Counter<L>, tallies: Map<string, Tally<L>>): void {
+  for (const t of tallies.values()) {
+    if (t.count === t.reported) continue;
+    counter.inc(t.labels as Partial<Record<L, string>>, t.count - t.reported);
+    t.reported = t.count;
   }
 }
