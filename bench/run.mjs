@@ -7,6 +7,7 @@ import { run as plan } from "./plan.bench.mjs";
 import { run as reference } from "./reference.bench.mjs";
 import { run as router } from "./router.bench.mjs";
 import { run as scatterScale } from "./scatter-scale.bench.mjs";
+import { run as service } from "./service.bench.mjs";
 
 const M = (/** @type {number} */ n) => `${(n / 1e6).toFixed(2)} M/s`;
 console.log(
@@ -126,4 +127,19 @@ console.log("\n| reference benchmark | result | target |");
 console.log("| --- | --- | --- |");
 console.log(
   `| lag of two reference copies (median / p99 / max) while the source takes ${ref.writesPerSecond.toFixed(0)} writes/s | ${ref.lagMs.median.toFixed(0)} / ${ref.lagMs.p99.toFixed(0)} / ${ref.lagMs.max.toFixed(0)} ms | p99 < 1 s |`,
+);
+
+const sv = await service();
+const rate = (/** @type {number} */ n) => `${(n / 1000).toFixed(1)} k/s`;
+const p = (/** @type {{ p50Ms: number, p99Ms: number }} */ r) =>
+  `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`;
+console.log(
+  `\n| service benchmark (${sv.connections} connections) | service | baseline: Fastify alone, fixed answers | ratio | target |`,
+);
+console.log("| --- | --- | --- | --- | --- |");
+console.log(
+  `| GET /v1/route, one key per request (${sv.single.requests} requests) | ${rate(sv.single.perSecond)} lookups (${p(sv.single)}) | ${rate(sv.singleBare.perSecond)} (${p(sv.singleBare)}) | ${(sv.single.perSecond / sv.singleBare.perSecond).toFixed(2)} | >= 20 k/s |`,
+);
+console.log(
+  `| POST /v1/route, ${sv.batch.batchSize} keys per request (${sv.batch.requests} requests) | ${(sv.batch.keysPerSecond / 1e6).toFixed(2)} M keys/s (${p(sv.batch)}) | ${(sv.batchBare.keysPerSecond / 1e6).toFixed(2)} M keys/s (${p(sv.batchBare)}) | ${(sv.batch.keysPerSecond / sv.batchBare.keysPerSecond).toFixed(2)} | >= 1 M keys/s |`,
 );

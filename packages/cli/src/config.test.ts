@@ -22,11 +22,12 @@ function write(name: string, text: string): string {
 }
 
 describe("loadConfig", () => {
-  it("reads the directory and credentials", () => {
+  it("reads the directory, credentials and the service token", () => {
     const config = {
       $schema: "./schema.json",
       directory: "mysql://shardkit@db:3306/shardkit",
       credentials: { default: "d", shards: { s1: "one" } },
+      service: { token: "t0ken" },
     };
     expect(loadConfig(write("good.json", JSON.stringify(config)), dir)).toEqual(config);
   });
@@ -52,7 +53,7 @@ describe("loadConfig", () => {
     [
       "an unknown key",
       '{"directroy": "mysql://h/d"}',
-      /unknown key "directroy".*directory and credentials/,
+      /unknown key "directroy".*directory, credentials, service/,
     ],
     [
       "a directory that is not a string",
@@ -74,6 +75,9 @@ describe("loadConfig", () => {
       '{"credentials": {"shard": {}}}',
       /unknown key "credentials\.shard"/,
     ],
+    ["a service that is not an object", '{"service": "t"}', /"service" .* must look like/],
+    ["an unknown service key", '{"service": {"tokens": "t"}}', /unknown key "service\.tokens"/],
+    ["an empty service token", '{"service": {"token": ""}}', /"service\.token" .* non-empty/],
   ];
 
   it.each(bad)("refuses %s with one usage line", (what, text, message) => {

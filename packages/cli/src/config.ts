@@ -9,12 +9,14 @@ export interface ShardkitConfig {
   readonly directory?: string;
   /** Shard passwords: per shard name, or a default. */
   readonly credentials?: CredentialsConfig;
+  /** The directory service (`shardkit directory serve`); SHARDKIT_SERVICE_TOKEN overrides the token. */
+  readonly service?: { readonly token?: string };
 }
 
 /** The config file read when `--config` is not given and the file exists. */
 export const DEFAULT_CONFIG_FILE = "shardkit.config.json";
 
-const CONFIG_KEYS = ["directory", "credentials"];
+const CONFIG_KEYS = ["directory", "credentials", "service"];
 const CREDENTIAL_KEYS = ["default", "shards"];
 const CREDENTIALS_FORM = '{"default": "...", "shards": {"<name>": "..."}}';
 
@@ -54,13 +56,14 @@ export function loadConfig(path: string | undefined, cwd: string): ShardkitConfi
   for (const key of Object.keys(parsed)) {
     // "$schema" and other "$" keys are for editors.
     if (!CONFIG_KEYS.includes(key) && !key.startsWith("$")) {
-      throw bad(`unknown key "${key}" in ${file}; the keys are ${CONFIG_KEYS.join(" and ")}`);
+      throw bad(`unknown key "${key}" in ${file}; the keys are ${CONFIG_KEYS.join(", ")}`);
     }
   }
   if (parsed.directory !== undefined && typeof parsed.directory !== "string") {
     throw bad(`"directory" in ${file} must be a mysql:// URL string`);
   }
   if (parsed.credentials !== undefined) checkCredentials(parsed.credentials, file);
+  if (parsed.service !== undefined) checkService(parsed.service, file);
   return parsed as ShardkitConfig;
 }
 
@@ -81,6 +84,18 @@ function checkCredentials(creds: unknown, file: string): void {
     if (name !== undefined) {
       throw bad(`"credentials.shards.${name}" in ${file} must be a password string`);
     }
+  }
+}
+
+function checkService(service: unknown, file: string): void {
+  const form = '{"token": "..."}';
+  if (!isObject(service)) throw bad(`"service" in ${file} must look like ${form}`);
+  const unknown = Object.keys(service).find((k) => k !== "token");
+  if (unknown !== undefined) {
+    throw bad(`unknown key "service.${unknown}" in ${file}; service looks like ${form}`);
+  }
+  if (service.token !== undefined && (typeof service.token !== "string" || service.token === "")) {
+    throw bad(`"service.token" in ${file} must be a non-empty token string`);
   }
 }
 

@@ -125,6 +125,10 @@ export type {
   StatsSnapshotRecord,
 } from "./store/directory-admin.js";
 export type { DirectorySource, IdBlock } from "./store/directory-source.js";
+export {
+  HttpDirectorySource,
+  type HttpDirectorySourceOptions,
+} from "./store/http/http-directory-source.js";
 export { DIRECTORY_SCHEMA_VERSION } from "./store/mysql/directory-schema.js";
 export {
   MysqlDirectoryStore,

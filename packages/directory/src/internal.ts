@@ -51,4 +51,15 @@ export {
   wrapMysqlError,
 } from "./mysql/sql-connection.js";
 export { APPLIED_POSITION_TABLE, referenceCopyId } from "./reference-copy-id.js";
+export {
+  decodeHeartbeat,
+  decodeSnapshot,
+  encodeHeartbeat,
+  encodeSnapshot,
+  ksidHex,
+  type WireHeartbeat,
+  type WireRange,
+  type WireSnapshot,
+  wireRange,
+} from "./store/http/directory-wire.js";
 export { DIRECTORY_MIGRATIONS, SCHEMA_VERSION_TABLE } from "./store/mysql/directory-schema.js";

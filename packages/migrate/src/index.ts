@@ -1,6 +1,7 @@
 // The public API of @shardkit/migrate: the move engine, one function per command. Its parts are
 // on the `@shardkit/migrate/internal` subpath (src/internal.ts).
 export { FAILPOINTS, type FailpointName } from "./failpoints.js";
+export { MoveMetrics } from "./metrics/move-metrics.js";
 export { MoveError } from "./move-error.js";
 export {
   type Forecast,

@@ -128,11 +128,7 @@ try {
       b,
       `UPDATE items ${JOIN} SET items.v = items.v + 1 WHERE items.id = ?`,
     ),
-    joinedDelete: await freezeWaits(
-      a,
-      b,
-      `DELETE items FROM items ${JOIN} WHERE items.id = ? AND 1 = 0`,
-    ),
+    joinedDelete: await freezeWaits(a, b, `DELETE items FROM items ${JOIN} WHERE items.id = ?`),
     subquery: await freezeWaits(
       a,
       b,

@@ -17,6 +17,8 @@ const KEY_COLUMNS_TIMEOUT_MS = 5000;
  *
  * @example
  * const router = await createRouter({ directory: "mysql://root@db:3306/shardkit" });
+ * // or through the directory service, without the directory database's credentials:
+ * // await createRouter({ directory: "http://directory:7420", token: process.env.SHARDKIT_SERVICE_TOKEN });
  * const user = await router.read(42).from("users").where({ user_id: 42 }).first();
  * await router.write(42, (trx) => trx("users").insert({ user_id: 42, name: "Ada" }));
  */
@@ -35,6 +37,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
             ? {}
             : { pollIntervalMs: options.pollIntervalMs }),
           ...(options.heartbeatId === undefined ? {} : { heartbeatId: options.heartbeatId }),
+          ...(options.token === undefined ? {} : { token: options.token }),
         });
   const pools = new ShardPools(credentials, {
     min: options.pool?.min ?? 0,
@@ -136,6 +139,14 @@ function checkOptions(options: RouterOptions): void {
     1,
     "{ idBlockSize: 1000 }",
   );
+  const token = options.token as unknown;
+  if (token !== undefined && (typeof token !== "string" || token === "")) {
+    throw new ShardkitError(
+      "BAD_ARGUMENT",
+      `createRouter() option token must be the directory service's token as a non-empty string, got ${describeValue(token)}`,
+      { details: { argument: "token" } },
+    );
+  }
   const heartbeatId = options.heartbeatId as unknown;
   if (
     heartbeatId !== undefined &&

@@ -8,6 +8,11 @@ export {
   resolveDestination,
   type ShardDestination,
 } from "./destination.js";
+export {
+  ROUTER_QUERY_KINDS,
+  type RouterMetricsOptions,
+  type RouterQueryKind,
+} from "./metrics/router-metrics.js";
 export type {
   ReferencePosition,
   WaitForReferenceOptions,

@@ -1,5 +1,6 @@
 import type { DirectoryClient, DirectoryMap } from "@shardkit/directory";
 import type { ColumnKeyOf, KeyTarget } from "./destination.js";
+import type { RouterMetrics } from "./metrics/router-metrics.js";
 import type { ShardConnections } from "./shard-pools.js";
 import type { RoutingWatch } from "./write/routing-watch.js";
 
@@ -22,6 +23,8 @@ export interface RouterContext {
   locate(key: unknown, table?: string): KeyTarget;
   /** Paced refreshes for writes the fence refused, and their wake-up when routing moves. */
   readonly routing: RoutingWatch;
+  /** The router's Prometheus metrics. */
+  readonly metrics: RouterMetrics;
   /** Throws ROUTER_CLOSED once the router is closed. */
   assertOpen(): void;
 }

@@ -5,6 +5,7 @@ import type {
   KeyRange,
 } from "@shardkit/directory";
 import type { Knex } from "knex";
+import type { RouterMetricsOptions } from "./metrics/router-metrics.js";
 import type { ShardFailure } from "./router-errors.js";
 import type { AggregateSpec } from "./scatter/aggregates.js";
 import type { HavingCondition, HavingPredicate } from "./scatter/having.js";
@@ -13,7 +14,7 @@ import type { GroupTerm } from "./scatter/scatter-terms.js";
 
 /** Options for {@link createRouter}. */
 export interface RouterOptions {
-  /** The directory: its database URL, a store, or a directory client you manage. Required. */
+  /** The directory: its database URL, the directory service's (`http://...`), a store, or a directory client you manage. Required. */
   readonly directory: string | DirectorySource | DirectoryClient;
   /** Shard passwords. Default: SHARDKIT_SHARD_PASSWORD_<NAME> / SHARDKIT_SHARD_PASSWORD. */
   readonly credentials?: CredentialResolver;
@@ -27,6 +28,10 @@ export interface RouterOptions {
   readonly idBlockSize?: number;
   /** This router's heartbeat id in the directory; false records none. Default `<host>:<pid>:<random>`. */
   readonly heartbeatId?: string | false;
+  /** The directory service's bearer token, when `directory` is an `http(s)://` URL. Default: SHARDKIT_SERVICE_TOKEN. */
+  readonly token?: string;
+  /** Where the router's Prometheus metrics go (`router.metrics`). Default: a registry of the router's own. */
+  readonly metrics?: RouterMetricsOptions;
 }
 
 /** Options of a single-key operation. */

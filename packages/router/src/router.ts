@@ -2,6 +2,7 @@
 // write/, scatter/, reference/ or ids/. One file because it is the one public class (past 400 lines).
 import { type DirectoryClient, type DirectoryMap, ShardkitError } from "@shardkit/directory";
 import type { Knex } from "knex";
+import type { Registry } from "prom-client";
 import {
   type ColumnKeyOf,
   type KeyTarget,
@@ -11,6 +12,7 @@ import {
 } from "./destination.js";
 import { IdSequences } from "./ids/id-sequences.js";
 import { type KeyColumnSource, KeyColumns } from "./keys/key-columns.js";
+import { RouterMetrics } from "./metrics/router-metrics.js";
 import {
   type ReferencePosition,
   ReferenceTables,
@@ -57,6 +59,13 @@ const KEY_COLUMNS_RETRY_MS = 1000;
 export class Router {
   /** The caching directory client this router follows. */
   readonly directory: DirectoryClient;
+  /**
+   * The router's Prometheus metrics registry: mount it on the application's own `/metrics`,
+   * e.g. `res.type(router.metrics.contentType).send(await router.metrics.metrics())`.
+   */
+  readonly metrics: Registry;
+  readonly #metrics: RouterMetrics;
+  readonly #countedReaders = new WeakSet<Knex>();
   readonly #ownsClient: boolean;
   readonly #pools: ShardPools;
   readonly #ctx: RouterContext;
@@ -89,6 +98,8 @@ export class Router {
     sources?: ShardPools,
   ) {
     this.directory = client;
+    this.#metrics = new RouterMetrics(client, options.metrics);
+    this.metrics = this.#metrics.registry;
     this.#ownsClient = ownsClient;
     this.#pools = pools;
     this.#keys = keys;
@@ -110,6 +121,7 @@ export class Router {
       connections: (shard) => this.#connections(shard),
       locate: (key, table) => locateKey(this.#keys.map, key, table, this.#columnKeyOf),
       routing: this.#routing,
+      metrics: this.#metrics,
       assertOpen: () => this.#assertOpen(),
     };
     this.#ids = new IdSequences(client, options.idBlockSize ?? 1000);
@@ -145,13 +157,24 @@ export class Router {
     this.#assertOpen();
     const table = tableOf(optionsOf(options, "read() options"));
     // A read needs only the owner, not the fence bytes a write checks.
-    return this.readShard(ownerOfKey(this.#keys.map, key, table, this.#columnKeyOf).shard);
+    const shard = ownerOfKey(this.#keys.map, key, table, this.#columnKeyOf).shard;
+    this.#metrics.query(shard, "read");
+    return this.readShard(shard);
   }
 
   /** Read-only knex bound to one shard by name. */
   readShard(shard: string): Knex {
     requireName(shard, "readShard() shard", "s1");
-    return this.#connections(shard).reader;
+    const reader = this.#connections(shard).reader;
+    if (!this.#countedReaders.has(reader)) {
+      // Reads run when the caller awaits the builder: knex says when one fails.
+      this.#countedReaders.add(reader);
+      reader.on("query-error", (error: unknown) => {
+        const code = (error as { code?: unknown }).code;
+        this.#metrics.error(shard, "read", typeof code === "string" ? code : "QUERY_FAILED");
+      });
+    }
+    return reader;
   }
 
   /**
@@ -306,6 +329,7 @@ export class Router {
     const results = await Promise.all(
       destinations.map(async ({ shard, targets }) => {
         const knex = this.readShard(shard);
+        this.#metrics.query(shard, "read");
         try {
           // The column keys, not the keys as given: "06202" would be compared as a double.
           const values = targets.map((t) => t.columnKey) as readonly Knex.Value[];

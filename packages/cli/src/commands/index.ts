@@ -1,6 +1,7 @@
 import type { CommandDefinition } from "../command-definition.js";
 import { applyCommand } from "./apply.js";
 import { devCommand } from "./dev.js";
+import { directoryCommand } from "./directory.js";
 import { doctorCommand } from "./doctor.js";
 import { forecastCommand } from "./forecast.js";
 import { initCommand } from "./init.js";
@@ -47,4 +48,5 @@ export const COMMANDS: readonly CommandDefinition[] = [
   devCommand,
   schemaCommand,
   referenceCommand,
+  directoryCommand,
 ];

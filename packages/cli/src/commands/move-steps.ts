@@ -38,7 +38,7 @@ async function continueMove(ctx: CommandContext, id: string, flags: MoveFlags, c
   const recorded = (await ctx.admin.getMove(id)).options.user;
   const user = flags.user ?? (typeof recorded === "string" ? recorded : undefined);
   const options = moveOptionsOf(flags, { user, env: ctx.io.env, credentials: ctx.credentials });
-  return runMoveCommand(ctx, id, (hooks) => call(ctx.admin, id, { ...options, ...hooks }));
+  return runMoveCommand(ctx, id, (hooks) => call(ctx.admin, id, { ...options, ...hooks }), flags);
 }
 
 function stepCommand(
@@ -71,6 +71,7 @@ const RESUME_FLAGS: readonly MoveFlagName[] = [
   "cleanupEither",
   "stopAfter",
   "leaseTtl",
+  "metrics",
 ];
 
 /** `shardkit move resume <id>`: continues a move from where it stands (after a crash, Ctrl-C or a failure). */

@@ -28,7 +28,8 @@ Examples:
   shardkit move -40 --to s3 --chunk-size 500 --max-pause-ms 200
   shardkit move 80-c0 --to s4 --stop-after verify     # then: shardkit move cutover <id>
   shardkit move --key 42 --table users --to whales    # one key and its rows
-  shardkit move 40-80 --to s3 --dry-run`;
+  shardkit move 40-80 --to s3 --dry-run
+  shardkit move 40-80 --to s3 --metrics-port 9464    # Prometheus metrics while it runs`;
 
 interface StartFlags extends MoveFlags {
   readonly to?: string;
@@ -62,6 +63,7 @@ export const moveCommand: CommandDefinition = (action) => {
       "dryRun",
       "stopAfter",
       "leaseTtl",
+      "metrics",
     ],
   )
     .hook("preSubcommand", handOptionsTo)
@@ -74,8 +76,11 @@ export const moveCommand: CommandDefinition = (action) => {
           env: ctx.io.env,
           credentials: ctx.credentials,
         });
-        const result = await runMoveCommand(ctx, undefined, (hooks) =>
-          startMove(ctx.admin, request, { ...options, ...hooks }),
+        const result = await runMoveCommand(
+          ctx,
+          undefined,
+          (hooks) => startMove(ctx.admin, request, { ...options, ...hooks }),
+          flags,
         );
         if (!flags.dryRun) return result;
         const subject = flags.key !== undefined ? `key ${flags.key}` : `range ${range}`;

@@ -19,6 +19,10 @@ export interface MoveFlags {
   readonly dryRun?: boolean;
   readonly stopAfter?: "copy" | "verify";
   readonly leaseTtlMs?: number;
+  /** Serve the move's Prometheus metrics on this port while it runs. */
+  readonly metricsPort?: number;
+  /** The address of the metrics endpoint (default 127.0.0.1). */
+  readonly metricsHost?: string;
 }
 
 /** The names of the shared options, to say which ones a command takes. */
@@ -33,7 +37,8 @@ export type MoveFlagName =
   | "cleanupEither"
   | "dryRun"
   | "stopAfter"
-  | "leaseTtl";
+  | "leaseTtl"
+  | "metrics";
 
 /** Reads a whole number option (`--chunk-size 500`); anything else is a one-line BAD_ARGUMENT. */
 function wholeNumber(flag: string, min: number): (text: string) => number {
@@ -111,6 +116,16 @@ const OPTIONS: Readonly<Record<MoveFlagName, () => Option[]>> = {
       "--lease-ttl-ms <ms>",
       "how long the move stays claimed by this mover after it stops renewing its lease (it died); until then another mover is refused (default 15000)",
     ).argParser(wholeNumber("--lease-ttl-ms", 1000)),
+  ],
+  metrics: () => [
+    new Option(
+      "--metrics-port <port>",
+      "serve the move's Prometheus metrics at http://<metrics-host>:<port>/metrics while it runs",
+    ).argParser(wholeNumber("--metrics-port", 1)),
+    new Option(
+      "--metrics-host <host>",
+      "the address the metrics endpoint listens on (default 127.0.0.1)",
+    ),
   ],
   stopAfter: () => [
     new Option(

@@ -1,10 +1,12 @@
 import { ShardkitError } from "@shardkit/directory";
-import type { MoveEvent, MoveSummary } from "@shardkit/migrate";
-import { errorLine, InterruptedError } from "../cli-errors.js";
+import { type MoveEvent, MoveMetrics, type MoveSummary } from "@shardkit/migrate";
+import { type MetricsServer, serveMetrics } from "@shardkit/service";
+import { errorLine, InterruptedError, UsageError } from "../cli-errors.js";
 import type { CommandContext } from "../command-context.js";
 import type { ReportResult } from "../output.js";
 import { openMoveProgress } from "../progress/move-progress.js";
 import { summaryText } from "../progress/move-summary.js";
+import type { MoveFlags } from "./move-arguments.js";
 
 /** What the engine call of a move command gets from the CLI: progress and Ctrl-C. */
 export interface EngineHooks {
@@ -22,6 +24,45 @@ export async function runMoveCommand(
   ctx: CommandContext,
   knownId: string | undefined,
   call: (hooks: EngineHooks) => Promise<MoveSummary>,
+  flags: Pick<MoveFlags, "metricsPort" | "metricsHost"> = {},
+): Promise<ReportResult> {
+  const { metrics, server } = await openMetrics(ctx, flags);
+  try {
+    return await runWithProgress(ctx, knownId, call, metrics);
+  } catch (error) {
+    metrics?.failed(error);
+    throw error;
+  } finally {
+    await server?.close();
+  }
+}
+
+/** The move's metrics and their endpoint when `--metrics-port` was given. */
+async function openMetrics(
+  ctx: CommandContext,
+  flags: Pick<MoveFlags, "metricsPort" | "metricsHost">,
+): Promise<{ metrics?: MoveMetrics; server?: MetricsServer }> {
+  if (flags.metricsPort === undefined) return {};
+  const metrics = new MoveMetrics();
+  const host = flags.metricsHost ?? "127.0.0.1";
+  let server: MetricsServer;
+  try {
+    server = await serveMetrics(metrics.registry, flags.metricsPort, host);
+  } catch (error) {
+    throw new UsageError(
+      "BAD_ARGUMENT",
+      `cannot serve metrics on ${host}:${flags.metricsPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pick another --metrics-port`,
+    );
+  }
+  ctx.note(`the move's metrics are at ${server.url}`);
+  return { metrics, server };
+}
+
+async function runWithProgress(
+  ctx: CommandContext,
+  knownId: string | undefined,
+  call: (hooks: EngineHooks) => Promise<MoveSummary>,
+  metrics: MoveMetrics | undefined,
 ): Promise<ReportResult> {
   const progress = openMoveProgress(ctx);
   let moveId = knownId;
@@ -34,6 +75,7 @@ export async function runMoveCommand(
     summary = await call({
       onEvent: (event) => {
         if (event.type === "started") moveId = event.moveId;
+        metrics?.onEvent(event);
         progress.onEvent(event);
       },
       signal: controller.signal,

@@ -11,7 +11,13 @@ export interface DirectoryClientOptions {
   readonly directory: DirectorySource | string;
   /** Shard passwords, used when `directory` is a URL. Default: from the environment. */
   readonly credentials?: CredentialResolver;
-  /** How often to check the directory version, in ms; 0 switches polling off. Default 1000. */
+  /** The directory service's bearer token, when `directory` is an `http(s)://` URL. Default: SHARDKIT_SERVICE_TOKEN. */
+  readonly token?: string;
+  /**
+   * How often to check the directory version, in ms; 0 switches polling off (and watching).
+   * Default 1000. A source that can watch (the directory service) is also watched, so a
+   * change arrives as soon as the source knows of it.
+   */
   readonly pollIntervalMs?: number;
   /** Heartbeat id recorded in the directory; false records none. Default `<host>:<pid>:<random>`. */
   readonly heartbeatId?: string | false;
@@ -54,6 +60,8 @@ export class DirectoryClient {
   #lastError: unknown;
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<boolean> | undefined;
+  #watching: Promise<void> | undefined;
+  readonly #stop = new AbortController();
   readonly #ownsSource: boolean;
   /** A refresh to run once the poll under way ends; shared by the callers that asked meanwhile. */
   #queued: Promise<boolean> | undefined;
@@ -83,10 +91,10 @@ export class DirectoryClient {
     const owns = typeof options.directory === "string";
     const source =
       typeof options.directory === "string"
-        ? await openDirectorySource(
-            options.directory,
-            options.credentials ? { credentials: options.credentials } : {},
-          )
+        ? await openDirectorySource(options.directory, {
+            ...(options.credentials ? { credentials: options.credentials } : {}),
+            ...(options.token === undefined ? {} : { token: options.token }),
+          })
         : options.directory;
     let map: DirectoryMap;
     try {
@@ -101,6 +109,7 @@ export class DirectoryClient {
     if (every > 0) {
       client.#timer = setInterval(() => void client.refresh().catch(() => undefined), every);
       client.#timer.unref();
+      if (source.watch) client.#watching = client.#watch(every);
     }
     return client;
   }
@@ -169,6 +178,8 @@ export class DirectoryClient {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stop.abort();
+    await this.#watching;
     await this.#polling?.catch(() => undefined);
     await this.#queued?.catch(() => undefined);
     if (this.#ownsSource) await this.source.close();
@@ -193,6 +204,32 @@ export class DirectoryClient {
     } catch (error) {
       this.#failed(error);
       throw error;
+    }
+  }
+
+  /** Long-polls a source that can watch; after a failure waits `every` ms (polling goes on meanwhile). */
+  async #watch(every: number): Promise<void> {
+    const signal = this.#stop.signal;
+    const watch = this.source.watch?.bind(this.source);
+    if (!watch) return;
+    while (!signal.aborted) {
+      try {
+        const version = await watch(this.#map.version, signal);
+        if (version !== this.#map.version && !signal.aborted) await this.refresh();
+      } catch {
+        if (signal.aborted) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, every);
+          signal.addEventListener(
+            "abort",
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+      }
     }
   }
 

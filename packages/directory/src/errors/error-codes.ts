@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ROUTER_CLOSED: "usage",
   USAGE: "usage",
   BAD_PLAN: "usage",
+  UNAUTHORIZED: "usage",
   // not found
   NOT_INITIALIZED: "not_found",
   UNKNOWN_SHARD: "not_found",
@@ -47,6 +48,7 @@ export const ERROR_CODES = {
   TABLE_NOT_ON_SHARD: "not_found",
   UNKNOWN_MOVE: "not_found",
   NO_DEV_FLEET: "not_found",
+  UNKNOWN_ROUTE: "not_found",
   // conflict
   SHARD_EXISTS: "conflict",
   TABLE_EXISTS: "conflict",

@@ -23,6 +23,12 @@ export interface DirectorySource {
   listHeartbeats(): Promise<readonly RouterHeartbeat[]>;
   /** Reserves `count` consecutive ids of `sequence`, never handed out twice. */
   reserveIds(sequence: string, count: number): Promise<IdBlock>;
+  /**
+   * Optional: resolves once the source holds a version other than `since` (or after a
+   * timeout of its own) with the version it holds. Sources that can push a change (the
+   * directory service) implement it; the caching client then follows changes as they happen.
+   */
+  watch?(since: number, signal?: AbortSignal): Promise<number>;
   /** Releases connections; safe to call twice. */
   close(): Promise<void>;
 }

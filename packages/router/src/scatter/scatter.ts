@@ -1,6 +1,7 @@
 import type { DirectoryMap } from "@shardkit/directory";
 import { resolveDestination } from "../destination.js";
 import { isQueryBuilder } from "../knex/knex-internals.js";
+import type { RouterMetrics } from "../metrics/router-metrics.js";
 import type { RouterContext } from "../router-context.js";
 import { RouterError, type ShardFailure } from "../router-errors.js";
 import type { ScatterOptions, ScatterResult } from "../router-options.js";
@@ -60,12 +61,22 @@ export class Scatter {
       const b = this.#build(plan, shard, failed, map, copies.get(shard));
       if (b) built.push(b);
     }
+    const metrics = this.#ctx.metrics;
+    metrics.fanOut(built.length);
+    for (const b of built) metrics.query(b.shard, "scatter");
     const runner = new ShardRunner(plan.allowPartial, failed, this.#collations);
-    if (failed.length > 0) runner.check(built.length);
     const connections = (shard: string) => this.#ctx.connections(shard);
-    const rows = plan.aggregate
-      ? await scatterAggregates(runner, plan, plan.aggregate, built, connections)
-      : await scatterRows(runner, plan, built, this.#memory, connections);
+    let rows: unknown[];
+    try {
+      if (failed.length > 0) runner.check(built.length);
+      rows = plan.aggregate
+        ? await scatterAggregates(runner, plan, plan.aggregate, built, connections)
+        : await scatterRows(runner, plan, built, this.#memory, connections);
+    } catch (error) {
+      countFailures(metrics, failed, error);
+      throw error;
+    }
+    countFailures(metrics, failed, undefined);
     return { rows: rows as T[], failed };
   }
 
@@ -120,6 +131,21 @@ export class Scatter {
       copies: shardCopies(map, shard, copies, shape, qb, groupsRows, this.#ctx.columnKey),
     };
   }
+}
+
+/** Counts each shard's failure, or the scatter's own when no shard failed. */
+function countFailures(
+  metrics: RouterMetrics,
+  failed: readonly ShardFailure[],
+  error: unknown,
+): void {
+  for (const f of failed) metrics.error(f.shard, "scatter", codeOf(f.error));
+  if (error !== undefined && failed.length === 0) metrics.error("none", "scatter", codeOf(error));
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : "INTERNAL";
 }
 
 function describe(v: unknown): string {

@@ -65,35 +65,45 @@ export class FencedInserts {
     // Only the first attempt may take the one-statement path: when it is refused, the retry
     // goes through the fence procedure, which says why.
     let firstAttempt = true;
-    return retryFenced(ctx, keys, { ...options, table }, async (targets, deadline) => {
-      const target = targets[0] as KeyTarget;
-      const oneStatement =
-        firstAttempt &&
-        list.length === 1 &&
-        def.keyFunction === "hash" &&
-        !target.pinned &&
-        hasPlainValues(only) &&
-        !ctx.map.hasPinnedKeysIn(target.range);
-      firstAttempt = false;
-      const statement = (k: Knex) => k(table).insert(list);
-      try {
-        if (oneStatement) return await this.#insertOne(target, table, only);
-        const header = await runFencedStatement(ctx.connections(target.shard), targets, statement);
-        return { affectedRows: header.affectedRows, insertId: header.insertId };
-      } catch (error) {
-        // Nothing more is paid unless a move has copies on the shard: the row may have met one.
-        if (!isDuplicateKey(error) || !this.#collisions.holdsCopies(target.shard)) throw error;
-        const header = await this.#collisions.insertOverCopies(
-          targets,
-          table,
-          list,
-          statement,
-          error,
-          deadline,
-        );
-        return { affectedRows: header.affectedRows, insertId: header.insertId };
-      }
-    });
+    return retryFenced(
+      ctx,
+      keys,
+      { ...options, table },
+      async (targets, deadline) => {
+        const target = targets[0] as KeyTarget;
+        const oneStatement =
+          firstAttempt &&
+          list.length === 1 &&
+          def.keyFunction === "hash" &&
+          !target.pinned &&
+          hasPlainValues(only) &&
+          !ctx.map.hasPinnedKeysIn(target.range);
+        firstAttempt = false;
+        const statement = (k: Knex) => k(table).insert(list);
+        try {
+          if (oneStatement) return await this.#insertOne(target, table, only);
+          const header = await runFencedStatement(
+            ctx.connections(target.shard),
+            targets,
+            statement,
+          );
+          return { affectedRows: header.affectedRows, insertId: header.insertId };
+        } catch (error) {
+          // Nothing more is paid unless a move has copies on the shard: the row may have met one.
+          if (!isDuplicateKey(error) || !this.#collisions.holdsCopies(target.shard)) throw error;
+          const header = await this.#collisions.insertOverCopies(
+            targets,
+            table,
+            list,
+            statement,
+            error,
+            deadline,
+          );
+          return { affectedRows: header.affectedRows, insertId: header.insertId };
+        }
+      },
+      "insert",
+    );
   }
 
   /** One row, inserted by a statement that checks the range's fence row itself (autocommit). */

@@ -1,5 +1,6 @@
 import { type ActiveMove, type DirectoryMap, formatKeyRange } from "@shardkit/directory";
 import type { KeyTarget } from "../destination.js";
+import type { RouterQueryKind } from "../metrics/router-metrics.js";
 import type { RouterContext } from "../router-context.js";
 import { RouterError } from "../router-errors.js";
 import type { WriteOptions } from "../router-options.js";
@@ -24,8 +25,32 @@ export async function retryFenced<T>(
   keys: readonly unknown[],
   options: WriteOptions,
   attempt: (targets: readonly KeyTarget[], deadline: number) => Promise<T>,
+  kind: RouterQueryKind = "write",
 ): Promise<T> {
   ctx.assertOpen();
+  const started = performance.now();
+  let shard = "none";
+  try {
+    return await attempts(ctx, keys, options, attempt, kind, (s) => {
+      shard = s;
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    ctx.metrics.error(shard, kind, typeof code === "string" ? code : "INTERNAL");
+    throw error;
+  } finally {
+    ctx.metrics.writeSeconds(kind, (performance.now() - started) / 1000);
+  }
+}
+
+async function attempts<T>(
+  ctx: RouterContext,
+  keys: readonly unknown[],
+  options: WriteOptions,
+  attempt: (targets: readonly KeyTarget[], deadline: number) => Promise<T>,
+  kind: RouterQueryKind,
+  onShard: (shard: string) => void,
+): Promise<T> {
   const deadlineMs = options.deadlineMs ?? ctx.writeDeadlineMs;
   const deadline = Date.now() + deadlineMs;
   let wait = FIRST_WAIT_MS;
@@ -41,15 +66,19 @@ export async function retryFenced<T>(
         { details: { shard: first.shard, otherShard: other.shard } },
       );
     }
+    onShard(first.shard);
+    ctx.metrics.query(first.shard, kind);
     try {
       return await attempt(targets, deadline);
     } catch (error) {
       if (isRetryable(error) && Date.now() < deadline) {
+        ctx.metrics.retry(first.shard, "deadlock");
         // A deadlock with a directory change that rolled the write back whole: run it again.
         await sleep(1 + Math.random() * wait);
         continue;
       }
       if (!isFenceError(error)) throw wrapShardError(error, first.shard, first.range);
+      ctx.metrics.fenceRefusal(first.shard);
       if (Date.now() >= deadline) {
         const move = cuttingOver(ctx.map, first);
         const why = move
@@ -70,6 +99,7 @@ export async function retryFenced<T>(
       }
       // Routing moves to the new version only once its key columns are read: the refresh
       // resolves after that, and a write that sees a new version retries without waiting.
+      ctx.metrics.retry(first.shard, "fenced");
       if (ctx.map === map) await ctx.routing.refreshSoon();
       if (ctx.map === map) {
         await ctx.routing.wait(Math.min(wait, deadline - Date.now()));

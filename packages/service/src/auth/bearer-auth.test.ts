@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { bearerToken, isLoopbackHost, tokensMatch } from "./bearer-auth.js";
+
+describe("tokensMatch", () => {
+  it("matches only the same token", () => {
+    expect(tokensMatch("abc", "abc")).toBe(true);
+    for (const other of ["abd", "ab", "abcd", "", "ABC"])
+      expect(tokensMatch(other, "abc")).toBe(false);
+  });
+
+  it("takes as long for a near miss as for a token wrong from its first character", () => {
+    // With a long token an early-exit comparison would be thousands of times faster for a
+    // token wrong at its first character than for one wrong at its last.
+    const token = "t".repeat(64 * 1024);
+    const nearMiss = `${token.slice(0, -1)}u`;
+    const farMiss = `u${token.slice(1)}`;
+    const time = (given: string) => {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < 200; i++) tokensMatch(given, token);
+      return Number(process.hrtime.bigint() - t0);
+    };
+    const near: number[] = [];
+    const far: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      near.push(time(nearMiss));
+      far.push(time(farMiss));
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[3] as number;
+    const ratio = median(near) / median(far);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+  });
+});
+
+describe("bearerToken", () => {
+  it("reads Authorization: Bearer <token>", () => {
+    expect(bearerToken("Bearer abc")).toBe("abc");
+    expect(bearerToken("bearer  abc ")).toBe("abc");
+    expect(bearerToken("Basic abc")).toBeUndefined();
+    expect(bearerToken("Bearer")).toBeUndefined();
+    expect(bearerToken("Bearer a b")).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe("isLoopbackHost", () => {
+  it.each([
+    ["127.0.0.1", true],
+    ["127.1.2.3", true],
+    ["localhost", true],
+    ["::1", true],
+    ["[::1]", true],
+    ["0.0.0.0", false],
+    ["::", false],
+    ["10.0.0.5", false],
+    ["example.com", false],
+  ])("%s is loopback: %s", (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
