@@ -1,3 +1,6 @@
+// The directory service against a real directory: every endpoint, authentication, bad input,
+// watch, metrics, the Python client, the directory down and the OpenAPI document. One file
+// because every part runs against one fleet and one running service, started once.
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { DirectoryMap, formatKeyRange, keyRange } from "@shardkit/directory";

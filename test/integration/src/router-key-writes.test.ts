@@ -1,6 +1,7 @@
 // The cheaper fenced paths against real shards: update() and delete() (one statement that joins
 // the shard's fence rows, falling back to the fence procedures), and write()'s range check sent
-// with BEGIN and the first statement. Every test writes its own keys and removes them.
+// with BEGIN and the first statement. Every test writes its own keys and removes them. One file
+// because the three paths share one fleet and their tests one shape (lock, refusals, stale routers).
 import {
   FENCE_TABLE,
   fencedKeyWriteSql,
