@@ -138,12 +138,14 @@ export async function run() {
     // Updates and deletes of one row of s1 by key, and a transaction with the same UPDATE:
     // routed against the same statement through a plain knex pool.
     const rowOf = (/** @type {number} */ i) => /** @type {number} */ (s1Keys[i % s1Keys.length]);
+    // Every UPDATE changes its row (an UPDATE that changes nothing writes no binlog and syncs nothing).
+    let tick = 1_000_000;
     const routedUpdate = await sideBySide(
-      (i) => routed.update("items", rowOf(i), { v: i }),
+      (i) => routed.update("items", rowOf(i), { v: tick++ }),
       (i) =>
         s1("items")
           .where({ id: rowOf(i) })
-          .update({ v: i }),
+          .update({ v: tick++ }),
       6000,
     );
     const oneUpdate = await sideBySide(
@@ -151,12 +153,12 @@ export async function run() {
         routed.writeOne(rowOf(i), (k) =>
           k("items")
             .where({ id: rowOf(i) })
-            .update({ v: i }),
+            .update({ v: tick++ }),
         ),
       (i) =>
         s1("items")
           .where({ id: rowOf(i) })
-          .update({ v: i }),
+          .update({ v: tick++ }),
       3000,
     );
     const txUpdate = await sideBySide(
@@ -164,13 +166,13 @@ export async function run() {
         routed.write(rowOf(i), (trx) =>
           trx("items")
             .where({ id: rowOf(i) })
-            .update({ v: i }),
+            .update({ v: tick++ }),
         ),
       (i) =>
         s1.transaction((trx) =>
           trx("items")
             .where({ id: rowOf(i) })
-            .update({ v: i }),
+            .update({ v: tick++ }),
         ),
       6000,
     );
