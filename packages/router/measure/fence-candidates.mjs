@@ -75,9 +75,41 @@ async function measure(conn, group) {
   );
 }
 
+/** DELETE candidates, each of a row an untimed INSERT put back just before (µs, ratio to plain). */
+async function measureDeletes(conn) {
+  const group = {
+    plain: (id) => conn.query("DELETE FROM items WHERE id = ?", [id]),
+    joined: (id) => conn.query(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
+    subquery: (id) =>
+      conn.query(
+        `DELETE FROM items WHERE id = ? AND EXISTS (SELECT 1 FROM ${F} AS f WHERE f.kind = 'range' AND f.range_start = 0 AND f.key_bytes = '' AND f.range_end > ${KSID} AND f.state = 'serving' AND f.pinned_keys = 0)`,
+        [id],
+      ),
+  };
+  const names = Object.keys(group);
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  let id = 1_000_000;
+  for (let i = 0; i < N; i++) {
+    for (const n of i % 2 === 0 ? names : [...names].reverse()) {
+      await conn.query("INSERT INTO items (id, v, payload) VALUES (?, 1, 'x')", [++id]);
+      const t0 = process.hrtime.bigint();
+      const [r] = await group[n](id);
+      times[n].push(Number(process.hrtime.bigint() - t0) / 1e3);
+      if (r.affectedRows !== 1) throw new Error(`${n} deleted ${r.affectedRows} rows`);
+    }
+  }
+  const base = median(times.plain);
+  return Object.fromEntries(
+    names.map((n) => [
+      n,
+      { us: Math.round(median(times[n])), ratio: +(median(times[n]) / base).toFixed(2) },
+    ]),
+  );
+}
+
 /** Whether a freeze of the range row waits while `sql` runs in an open READ COMMITTED transaction. */
-async function freezeWaits(a, b, sql) {
-  await a.query("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+async function freezeWaits(a, b, sql, isolation = "READ COMMITTED") {
+  await a.query(`SET SESSION TRANSACTION ISOLATION LEVEL ${isolation}`);
   await a.query("START TRANSACTION");
   await a.query(sql, [1]);
   await b.query("SET SESSION innodb_lock_wait_timeout = 1");
@@ -122,6 +154,7 @@ try {
   await a.query("INSERT INTO items (id, v, payload) VALUES ?", [rows]);
   const out = { n: N };
   for (const [name, group] of Object.entries(candidates)) out[name] = await measure(a, group);
+  out.delete = await measureDeletes(a);
   out.freezeWaits = {
     joined: await freezeWaits(
       a,
@@ -129,6 +162,12 @@ try {
       `UPDATE items ${JOIN} SET items.v = items.v + 1 WHERE items.id = ?`,
     ),
     joinedDelete: await freezeWaits(a, b, `DELETE items FROM items ${JOIN} WHERE items.id = ?`),
+    subqueryRepeatableRead: await freezeWaits(
+      a,
+      b,
+      `${U} AND EXISTS (SELECT 1 FROM ${F} WHERE kind = 'range' AND range_start = 0 AND state = 'serving')`,
+      "REPEATABLE READ",
+    ),
     subquery: await freezeWaits(
       a,
       b,
