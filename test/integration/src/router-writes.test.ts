@@ -19,27 +19,10 @@ afterAll(async () => {
   await f?.close();
 });
 
-/** Deletes `keys` from `table` on every shard (and the reference). */
-async function removeAll(table: string, column: string, keys: readonly unknown[]): Promise<void> {
-  const values = keys as readonly Knex.Value[];
-  for (const db of [...Object.values(f.shardDb), f.reference]) {
-    await db(table).whereIn(column, values).delete();
-  }
-}
-
-/** Keys from `from` on, `count` of them, that the router places on `shard` (or off it with `not`). */
-function keysOn(shard: string, from: number, count: number, not = false): number[] {
-  const out: number[] = [];
-  for (let k = from; out.length < count; k++) {
-    if ((router.locate(k).shard === shard) !== not) out.push(k);
-  }
-  return out;
-}
-
 describe("write and writeOne", () => {
   it("writes several keys of one shard in one transaction, and refuses keys on two shards", async () => {
-    const onS1 = keysOn("s1", 1000, 3);
-    const [onS2] = keysOn("s2", 1000, 1);
+    const onS1 = f.keysOn("s1", 1000, 3);
+    const [onS2] = f.keysOn("s2", 1000, 1);
     try {
       await router.write(onS1, async (trx) => {
         for (const k of onS1) await trx("orders").insert({ order_id: k, user_id: k, total: 1 });
@@ -51,7 +34,7 @@ describe("write and writeOne", () => {
       expect(error).toBeInstanceOf(RouterError);
       expect((error as RouterError).code).toBe("CROSS_SHARD");
     } finally {
-      await removeAll("orders", "order_id", onS1);
+      await f.removeAll("orders", "order_id", onS1);
     }
   });
 
@@ -106,7 +89,7 @@ describe("write and writeOne", () => {
       await router.writeOne(key, (k) => k("users").where({ user_id: key }).delete());
       expect(await f.whereIs("users", "user_id", key)).toEqual([]);
     } finally {
-      await removeAll("users", "user_id", [key]);
+      await f.removeAll("users", "user_id", [key]);
     }
   });
 
@@ -127,7 +110,7 @@ describe("write and writeOne", () => {
       );
       expect(await f.whereIs("users", "user_id", key)).toEqual([target.shard]);
     } finally {
-      await removeAll("users", "user_id", [key]);
+      await f.removeAll("users", "user_id", [key]);
     }
   });
 });
@@ -137,9 +120,9 @@ describe("insert", () => {
     const key = 444_001;
     const owner = router.locate(key).shard;
     const db = f.shardDb[owner] as Knex;
-    const many = keysOn(owner, 444_100, 3);
-    const [fresh] = keysOn(owner, 444_200, 1);
-    const [elsewhere] = keysOn(owner, 444_500, 1, true);
+    const many = f.keysOn(owner, 444_100, 3);
+    const [fresh] = f.keysOn(owner, 444_200, 1);
+    const [elsewhere] = f.keysOn(owner, 444_500, 1, true);
     const frozenKey = 444_400;
     try {
       expect(await router.insert("users", user(key))).toEqual({ affectedRows: 1, insertId: 0 });
@@ -186,7 +169,7 @@ describe("insert", () => {
       });
       expect(await f.whereIs("users", "user_id", frozenKey)).toEqual([]);
     } finally {
-      await removeAll("users", "user_id", [key, ...many, fresh, elsewhere, frozenKey]);
+      await f.removeAll("users", "user_id", [key, ...many, fresh, elsewhere, frozenKey]);
     }
   });
 
@@ -245,7 +228,7 @@ describe("insert", () => {
       }
       expect(await f.whereIs("users", "user_id", key + 1)).toEqual([]);
     } finally {
-      await removeAll("users", "user_id", [key, key + 1]);
+      await f.removeAll("users", "user_id", [key, key + 1]);
     }
   });
 });
@@ -277,7 +260,7 @@ describe("pinned keys", () => {
       expect(await f.whereIs("users", "user_id", neighbour)).toEqual([home.shard]);
     } finally {
       await stale.close();
-      await removeAll("users", "user_id", [key, neighbour]);
+      await f.removeAll("users", "user_id", [key, neighbour]);
       await f.store.unpinKey(key);
       await router.refresh();
     }
@@ -302,7 +285,7 @@ describe("pinned keys", () => {
         .catch((e: { errno?: number }) => e);
       expect((refused as { errno?: number }).errno).toBe(45001);
     } finally {
-      await removeAll("orders", "order_id", [31337]);
+      await f.removeAll("orders", "order_id", [31337]);
       await f.store.unpinKey(key);
       await router.refresh();
     }
