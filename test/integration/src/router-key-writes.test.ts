@@ -32,6 +32,27 @@ async function seedOrders(key: number, ids: readonly number[]): Promise<void> {
   await f.reference("orders").insert(rows);
 }
 
+/**
+ * Runs the router's statement `sql` for `key` in a transaction on its owner, at READ COMMITTED
+ * (where a plain subquery would read the fence row without locking it), checks that a freeze of
+ * the range waits for it, then rolls it back.
+ */
+async function holdInFlight(key: number, sql: string, bindings: readonly unknown[]): Promise<void> {
+  const rolledBack = new Error("rolled back");
+  const inFlight = (f.shardDb[router.locate(key).shard] as Knex).transaction(
+    async (trx) => {
+      const [result] = (await trx.raw(sql, bindings as Knex.RawBinding[])) as [
+        { affectedRows: number },
+      ];
+      expect(result.affectedRows).toBe(1);
+      await f.expectFreezeToWait(key);
+      throw rolledBack;
+    },
+    { isolationLevel: "read committed" },
+  );
+  await expect(inFlight).rejects.toBe(rolledBack);
+}
+
 describe("update and delete by key", () => {
   it("change the key's rows on its owner only, with the counts one server gives", async () => {
     const key = 515_001;
@@ -184,23 +205,7 @@ describe("the one statement's fence", () => {
         k(FENCE_TABLE).where({ kind: "range", range_start: target.range.start });
       try {
         await router.insert("users", user(key));
-        // A write in flight: the router's statement held open in a transaction, at READ
-        // COMMITTED, where a plain subquery would read the fence row without locking it.
-        const rolledBack = new Error("rolled back");
-        const inFlight = db.transaction(
-          async (trx) => {
-            const [result] = (await trx.raw(sql, bindings)) as [{ affectedRows: number }];
-            expect(result.affectedRows).toBe(1);
-            const cutover = db.transaction(async (other) => {
-              await other.raw("SET SESSION innodb_lock_wait_timeout = 1");
-              await rangeRow(other).update({ state: "frozen" });
-            });
-            await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
-            throw rolledBack;
-          },
-          { isolationLevel: "read committed" },
-        );
-        await expect(inFlight).rejects.toBe(rolledBack);
+        await holdInFlight(key, sql, bindings);
         // Frozen, unowned (the range ends before the key) or holding a pinned key: no change.
         const refusals: [Record<string, unknown>, number][] = [
           [{ state: "frozen" }, target.ksid],
@@ -315,21 +320,13 @@ describe("stale routers", () => {
 });
 
 describe("write()'s range check, sent with its first statement", () => {
-  const rangeRow = (k: Knex, start: number) =>
-    k(FENCE_TABLE).where({ kind: "range", range_start: start });
-
   it("holds the range row's shared lock from the first statement: a freeze waits for the write", async () => {
     const key = 522_001;
     const target = router.locate(key);
-    const db = f.shardDb[target.shard] as Knex;
     try {
       await router.write(key, async (trx) => {
         await trx("users").insert(user(key));
-        const cutover = db.transaction(async (other) => {
-          await other.raw("SET SESSION innodb_lock_wait_timeout = 1");
-          await rangeRow(other, target.range.start).update({ state: "frozen" });
-        });
-        await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
+        await f.expectFreezeToWait(key);
       });
       expect(await f.whereIs("users", "user_id", key)).toEqual([target.shard]);
     } finally {
@@ -442,30 +439,14 @@ describe("writeOne's one statement", () => {
       const key = kind === "update" ? 526_001 : 526_002;
       const target = router.locate(key);
       const db = f.shardDb[target.shard] as Knex;
-      const rangeRow = (k: Knex) =>
-        k(FENCE_TABLE).where({ kind: "range", range_start: target.range.start });
       try {
         await router.insert("users", user(key));
         // The router's statement: the caller's builder with the range's fence row joined.
         const joined = (statement(key)(db) as Knex.QueryBuilder)
           .clone()
           .joinRaw(fenceJoinSql("shardkit_fence_0"), [target.range.start, target.ksid]);
-        const rolledBack = new Error("rolled back");
-        const inFlight = db.transaction(
-          async (trx) => {
-            const { sql, bindings } = joined.toSQL().toNative();
-            const [result] = (await trx.raw(sql, bindings)) as [{ affectedRows: number }];
-            expect(result.affectedRows).toBe(1);
-            const cutover = db.transaction(async (other) => {
-              await other.raw("SET SESSION innodb_lock_wait_timeout = 1");
-              await rangeRow(other).update({ state: "frozen" });
-            });
-            await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
-            throw rolledBack;
-          },
-          { isolationLevel: "read committed" },
-        );
-        await expect(inFlight).rejects.toBe(rolledBack);
+        const { sql, bindings } = joined.toSQL().toNative();
+        await holdInFlight(key, sql, bindings);
         await f.whileFrozen(key, async () => {
           const error = (await router
             .writeOne(key, statement(key), { deadlineMs: 200 })

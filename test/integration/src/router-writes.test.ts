@@ -209,11 +209,7 @@ describe("insert", () => {
         async (inFlight) => {
           const [result] = (await inFlight.raw(sql, bindings(key))) as [{ affectedRows: number }];
           expect(result.affectedRows).toBe(1);
-          const cutover = db.transaction(async (trx) => {
-            await trx.raw("SET SESSION innodb_lock_wait_timeout = 1");
-            await rangeRow(trx).update({ state: "frozen" });
-          });
-          await expect(cutover).rejects.toMatchObject({ code: "ER_LOCK_WAIT_TIMEOUT" });
+          await f.expectFreezeToWait(key);
         },
         { isolationLevel: "read committed" },
       );
