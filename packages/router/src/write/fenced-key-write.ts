@@ -1,4 +1,4 @@
-import { ShardkitError } from "@shardkit/directory";
+import { type ShardedTable, ShardkitError } from "@shardkit/directory";
 import {
   type FencedKeyWriteShape,
   fencedKeyWriteSql,
@@ -67,7 +67,7 @@ export class FencedKeyWrites {
         `update() cannot change ${table}.${def.keyColumn}, the table's shard key (the row may belong on another shard); insert the row under its new key and delete the old one`,
       );
     }
-    return this.#write("update", table, keys, changes, set, options);
+    return this.#write("update", table, def, keys, changes, set, options);
   }
 
   /** `DELETE FROM table WHERE keyColumn IN keys [AND where]`, fenced. */
@@ -77,13 +77,14 @@ export class FencedKeyWrites {
     options: KeyWriteOptions | undefined,
   ): Promise<KeyWriteResult> {
     requireName(table, "delete()'s table", "users");
-    this.#ctx.map.requireTable(table);
-    return this.#write("delete", table, keys, {}, [], options);
+    const def = this.#ctx.map.requireTable(table);
+    return this.#write("delete", table, def, keys, {}, [], options);
   }
 
   async #write(
     kind: Kind,
     table: string,
+    def: ShardedTable,
     keys: unknown,
     changes: Row,
     set: readonly string[],
@@ -101,7 +102,6 @@ export class FencedKeyWrites {
         `${kind}() needs at least one key; pass a key or an array of keys of one shard`,
       );
     }
-    const def = ctx.map.requireTable(table);
     const plain = hasPlainValues(changes) && hasPlainValues(where);
     const build = (targets: readonly KeyTarget[]) => (k: Knex) => {
       const values = targets.map((t) => t.columnKey) as readonly Knex.Value[];
