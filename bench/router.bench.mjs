@@ -4,6 +4,7 @@ import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
 import knexFactory from "knex";
+import { orderByLimit100 } from "./scatter-queries.mjs";
 import { sideBySide } from "./side-by-side.mjs";
 
 const ROWS_PER_SHARD = 5000;
@@ -140,40 +141,23 @@ export async function run() {
     const rowOf = (/** @type {number} */ i) => /** @type {number} */ (s1Keys[i % s1Keys.length]);
     // Every UPDATE changes its row (an UPDATE that changes nothing writes no binlog and syncs nothing).
     let tick = 1_000_000;
+    const plainUpdate = (/** @type {Knex} */ k, /** @type {number} */ i) =>
+      k("items")
+        .where({ id: rowOf(i) })
+        .update({ v: tick++ });
     const routedUpdate = await sideBySide(
       (i) => routed.update("items", rowOf(i), { v: tick++ }),
-      (i) =>
-        s1("items")
-          .where({ id: rowOf(i) })
-          .update({ v: tick++ }),
+      (i) => plainUpdate(s1, i),
       6000,
     );
     const oneUpdate = await sideBySide(
-      (i) =>
-        routed.writeOne(rowOf(i), (k) =>
-          k("items")
-            .where({ id: rowOf(i) })
-            .update({ v: tick++ }),
-        ),
-      (i) =>
-        s1("items")
-          .where({ id: rowOf(i) })
-          .update({ v: tick++ }),
+      (i) => routed.writeOne(rowOf(i), (k) => plainUpdate(k, i)),
+      (i) => plainUpdate(s1, i),
       3000,
     );
     const txUpdate = await sideBySide(
-      (i) =>
-        routed.write(rowOf(i), (trx) =>
-          trx("items")
-            .where({ id: rowOf(i) })
-            .update({ v: tick++ }),
-        ),
-      (i) =>
-        s1.transaction((trx) =>
-          trx("items")
-            .where({ id: rowOf(i) })
-            .update({ v: tick++ }),
-        ),
+      (i) => routed.write(rowOf(i), (trx) => plainUpdate(trx, i)),
+      (i) => s1.transaction((trx) => plainUpdate(trx, i)),
       6000,
     );
     // Each delete removes a row an untimed insert put there just before.
@@ -200,21 +184,7 @@ export async function run() {
 
     // 3. Scatter ORDER BY v LIMIT 100 over 4 shards vs the same four queries run by hand in
     // parallel on plain pools (what an application would otherwise write), both timed whole.
-    const byHand = () =>
-      Promise.all(
-        knexes.map((k) =>
-          k("items")
-            .select("id", "v")
-            .orderBy([{ column: "v" }, { column: "id" }])
-            .limit(100),
-        ),
-      );
-    const scatterOnce = () =>
-      routed.scatter({
-        query: (k) => k("items").select("id", "v"),
-        orderBy: [{ column: "v" }, { column: "id" }],
-        limit: 100,
-      });
+    const { routed: scatterOnce, byHand } = orderByLimit100(routed, knexes);
     for (let i = 0; i < 200; i++) {
       await scatterOnce();
       await byHand();

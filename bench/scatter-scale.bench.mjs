@@ -6,6 +6,7 @@ import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
 import knexFactory from "knex";
+import { orderByLimit100 } from "./scatter-queries.mjs";
 import { sideBySide } from "./side-by-side.mjs";
 
 const SHARDS = 16;
@@ -68,21 +69,7 @@ export async function run() {
     }
 
     // ORDER BY v LIMIT 100 over the 16 shards vs the 16 queries by hand in parallel.
-    const orderByHand = () =>
-      Promise.all(
-        knexes.map((k) =>
-          k("items")
-            .select("id", "v")
-            .orderBy([{ column: "v" }, { column: "id" }])
-            .limit(100),
-        ),
-      );
-    const orderRouted = () =>
-      routed.scatter({
-        query: (k) => k("items").select("id", "v"),
-        orderBy: [{ column: "v" }, { column: "id" }],
-        limit: 100,
-      });
+    const { routed: orderRouted, byHand: orderByHand } = orderByLimit100(routed, knexes);
     // A GROUP BY aggregate: 50 groups, a count and an exact sum each.
     const groupByHand = () =>
       Promise.all(
