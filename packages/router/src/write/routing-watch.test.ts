@@ -19,6 +19,19 @@ describe("RoutingWatch", () => {
     }
   });
 
+  it("keeps the gap between starts as the refresh sees them, when its call is slow to begin", async () => {
+    const starts: number[] = [];
+    let calls = 0;
+    const watch = new RoutingWatch(async () => {
+      // The first call is held up (a GC pause, a busy loop) before it notes its start.
+      if (calls++ === 0) for (const end = performance.now() + 1.5; performance.now() < end; );
+      starts.push(performance.now());
+    });
+    await watch.refreshSoon();
+    await watch.refreshSoon();
+    expect((starts[1] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(REFRESH_GAP_MS);
+  });
+
   it("a failed refresh is no failure of the write: it resolves", async () => {
     const watch = new RoutingWatch(() => Promise.reject(new Error("directory down")));
     await expect(watch.refreshSoon()).resolves.toBeUndefined();

@@ -50,8 +50,11 @@ export class RoutingWatch {
     // A timer may fire a little early by the monotonic clock: wait until the gap has passed.
     for (let early = this.#gapLeft(); early > 0; early = this.#gapLeft())
       await new Promise((r) => setTimeout(r, Math.ceil(early)));
+    // The gap runs from after the refresh has begun, so it holds between the starts as the
+    // refresh itself sees them, whatever pause comes between reading the clock and the call.
+    const refreshing = this.#refresh();
     this.#lastStart = performance.now();
-    await this.#refresh().catch(() => undefined);
+    await refreshing.catch(() => undefined);
   }
 
   #gapLeft(): number {
