@@ -24,6 +24,9 @@ const candidates = {
       c.query(`CALL shardkit_begin_fenced(?, ?); ${U}; COMMIT`, [KSID, KEY, id]),
     joined: (c, id) =>
       c.query(`UPDATE items ${JOIN} SET items.v = items.v + 1 WHERE items.id = ?`, [id]),
+    plainPrepared: (c, id) => c.execute(U, [id]),
+    joinedPrepared: (c, id) =>
+      c.execute(`UPDATE items ${JOIN} SET items.v = items.v + 1 WHERE items.id = ?`, [id]),
     subquery: (c, id) =>
       c.query(
         `${U} AND EXISTS (SELECT 1 FROM ${F} AS f WHERE f.kind = 'range' AND f.range_start = 0 AND f.key_bytes = '' AND f.range_end > ${KSID} AND f.state = 'serving' AND f.pinned_keys = 0)`,
@@ -80,6 +83,8 @@ async function measureDeletes(conn) {
   const group = {
     plain: (id) => conn.query("DELETE FROM items WHERE id = ?", [id]),
     joined: (id) => conn.query(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
+    plainPrepared: (id) => conn.execute("DELETE FROM items WHERE id = ?", [id]),
+    joinedPrepared: (id) => conn.execute(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
     subquery: (id) =>
       conn.query(
         `DELETE FROM items WHERE id = ? AND EXISTS (SELECT 1 FROM ${F} AS f WHERE f.kind = 'range' AND f.range_start = 0 AND f.key_bytes = '' AND f.range_end > ${KSID} AND f.state = 'serving' AND f.pinned_keys = 0)`,

@@ -24,7 +24,8 @@ export class ShardConnections {
   readonly location: string;
   #reader: Knex | undefined;
   #writer: Knex | undefined;
-  #statements: mysql.Pool | undefined;
+  #statements: mysqlCore.Pool | undefined;
+  #statementsPromise: mysql.Pool | undefined;
   #scatterReader: mysqlCore.Pool | undefined;
 
   constructor(
@@ -45,8 +46,28 @@ export class ShardConnections {
     return this.#writer;
   }
 
+  /** The statements pool through mysql2's promise API, for statements off the hot path. */
   get statements(): mysql.Pool {
-    this.#statements ??= mysql.createPool({
+    this.#statementsPromise ??= this.#statementsPool().promise();
+    return this.#statementsPromise;
+  }
+
+  /**
+   * Runs one query of the router's own composition on the statements pool and resolves with
+   * its result. mysql2's callback API directly: its promise API records a stack trace for every
+   * query, which costs a single-row write about a tenth of its time in the router (see
+   * docs/decisions.md); the router attaches its own context to failures.
+   */
+  statement(sql: string, values: readonly unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.#statementsPool().query(sql, values as unknown[], (error, result) =>
+        error ? reject(error) : resolve(result),
+      );
+    });
+  }
+
+  #statementsPool(): mysqlCore.Pool {
+    this.#statements ??= mysqlCore.createPool({
       ...this.#connection(),
       multipleStatements: true,
       connectionLimit: this.size.max,
@@ -74,10 +95,11 @@ export class ShardConnections {
 
   async close(): Promise<void> {
     const scatter = this.#scatterReader;
+    const statements = this.#statements;
     await Promise.all([
       this.#reader?.destroy(),
       this.#writer?.destroy(),
-      this.#statements?.end(),
+      statements && new Promise<void>((resolve) => statements.end(() => resolve())),
       scatter && new Promise<void>((resolve) => scatter.end(() => resolve())),
     ]).catch(() => undefined);
   }

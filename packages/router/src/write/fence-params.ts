@@ -11,6 +11,7 @@ export interface FenceParams {
 
 /** The fence checks a write needs: one per distinct key. */
 export function distinctFences(targets: readonly KeyTarget[]): FenceParams[] {
+  if (targets.length === 1) return [(targets[0] as KeyTarget).fence];
   const seen = new Set<string>();
   const out: FenceParams[] = [];
   for (const t of targets) {

@@ -32,7 +32,7 @@ export async function runFencedBuilder(
   const native = fencedNative(build(shard.writer), target);
   if (!native) return undefined;
   try {
-    const [result] = await shard.statements.query(native.sql, native.bindings);
+    const result = await shard.statement(native.sql, native.bindings);
     return result as mysql.ResultSetHeader;
   } catch (error) {
     if ((error as { errno?: unknown } | null)?.errno === ER_NON_UNIQ_ERROR) return undefined;

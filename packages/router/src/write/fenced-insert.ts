@@ -118,9 +118,9 @@ export class FencedInserts {
     }
     const bindings = columns.map((c) => row[c]);
     bindings.push(target.range.start, target.fence.ksid, target.fence.ksid);
-    const [result] = await this.#ctx
+    const result = await this.#ctx
       .connections(target.shard)
-      .statements.query(sql, bindings)
+      .statement(sql, bindings)
       .catch((error: unknown) => {
         // One autocommit statement: a deadlock rolled all of it back.
         throw markRetryable(error);

@@ -168,9 +168,9 @@ export class FencedKeyWrites {
     for (const c of set) bindings.push(changes[c]);
     for (const t of targets) bindings.push(t.columnKey);
     for (const c of equal) bindings.push(where[c]);
-    const [result] = await this.#ctx
+    const result = await this.#ctx
       .connections((targets[0] as KeyTarget).shard)
-      .statements.query(sql, bindings)
+      .statement(sql, bindings)
       .catch((error: unknown) => {
         // One autocommit statement: a deadlock rolled all of it back.
         throw markRetryable(error);
