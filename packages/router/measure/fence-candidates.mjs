@@ -84,7 +84,8 @@ async function measureDeletes(conn) {
     plain: (id) => conn.query("DELETE FROM items WHERE id = ?", [id]),
     joined: (id) => conn.query(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
     plainPrepared: (id) => conn.execute("DELETE FROM items WHERE id = ?", [id]),
-    joinedPrepared: (id) => conn.execute(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
+    joinedPrepared: (id) =>
+      conn.execute(`DELETE items FROM items ${JOIN} WHERE items.id = ?`, [id]),
     subquery: (id) =>
       conn.query(
         `DELETE FROM items WHERE id = ? AND EXISTS (SELECT 1 FROM ${F} AS f WHERE f.kind = 'range' AND f.range_start = 0 AND f.key_bytes = '' AND f.range_end > ${KSID} AND f.state = 'serving' AND f.pinned_keys = 0)`,
