@@ -1,12 +1,13 @@
 // The directory service under load: the service in a process of its own over a real directory
-// (64 ranges on 4 shards), a client process sending a fixed count of requests over a fixed
-// number of keep-alive connections (undici), all in flight at once up to that number.
+// (64 ranges on 4 shards), this process sending a fixed count of requests over a fixed number
+// of keep-alive connections (bench/http-load.mjs), one request in flight on each.
 // Single-key GET /v1/route lookups, and POST /v1/route batches of 1000 keys.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { Pool } from "undici";
+import { httpLoad, requestBytes } from "./http-load.mjs";
 
 const TOKEN = "bench-token";
 const CONNECTIONS = 32;
@@ -14,39 +15,25 @@ const SINGLE_REQUESTS = 100_000;
 const BATCH_SIZE = 1000;
 const BATCH_REQUESTS = 1000;
 
+/** Distinct single-key requests cycled through (each its own key). */
+const SINGLE_DISTINCT = 4096;
+
 /**
- * Sends `count` requests with at most `CONNECTIONS` in flight; returns requests/s and latency
+ * Sends `count` requests to `url` with `CONNECTIONS` in flight; returns requests/s and latency
  * percentiles in ms (after `warmup` requests that are not measured).
- * @param {Pool} pool
+ * @param {string} url
  * @param {number} count
- * @param {(i: number) => import("undici").Dispatcher.RequestOptions} request
+ * @param {Buffer[]} requests prepared request bytes, sent in turn
  * @param {number} warmup
  */
-async function load(pool, count, request, warmup) {
-  const send = async (/** @type {number} */ i) => {
-    const r = await pool.request(request(i));
-    const body = await r.body.text();
-    if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}: ${body.slice(0, 200)}`);
-  };
-  for (let i = 0; i < warmup; i++) await send(i);
-  /** @type {number[]} */
-  const latencies = new Array(count);
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const s = performance.now();
-      await send(i);
-      latencies[i] = performance.now() - s;
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (/** @type {number} */ q) =>
-    /** @type {number} */ (latencies[Math.floor(q * (count - 1))]);
-  return { requests: count, seconds, perSecond: count / seconds, p50Ms: at(0.5), p99Ms: at(0.99) };
+function load(url, count, requests, warmup) {
+  return httpLoad(
+    url,
+    CONNECTIONS,
+    count,
+    (i) => /** @type {Buffer} */ (requests[i % requests.length]),
+    warmup,
+  );
 }
 
 /**
@@ -149,32 +136,39 @@ export async function run({ rounds = 4 } = {}) {
       BENCH_BATCH: await batchSample.body.text(),
     });
     procs.push(bare.proc);
-    const barePool = new Pool(bare.url, { connections: CONNECTIONS, pipelining: 1 });
-    pools.push(barePool);
 
-    const singleRequest = (/** @type {number} */ i) => ({
-      method: /** @type {const} */ ("GET"),
-      path: `/v1/route?key=${(i * 7919) % 1_000_000}`,
-      headers,
-    });
-    const batchRequest = (/** @type {number} */ i) => ({
-      method: /** @type {const} */ ("POST"),
-      path: "/v1/route",
-      headers: { ...headers, "content-type": "application/json" },
-      body: bodies[i % bodies.length],
-    });
+    /** The prepared single-key and batch requests for the server at `url`. */
+    const requestsFor = (/** @type {string} */ url) => {
+      const host = new URL(url).host;
+      return {
+        single: Array.from({ length: SINGLE_DISTINCT }, (_, i) =>
+          requestBytes(host, {
+            method: "GET",
+            path: `/v1/route?key=${(i * 7919) % 1_000_000}`,
+            headers,
+          }),
+        ),
+        batch: bodies.map((body) =>
+          requestBytes(host, {
+            method: "POST",
+            path: "/v1/route",
+            headers: { ...headers, "content-type": "application/json" },
+            body,
+          }),
+        ),
+      };
+    };
+    const targets = [
+      { url: service.url, names: ["single", "batch"], ...requestsFor(service.url) },
+      { url: bare.url, names: ["singleBare", "batchBare"], ...requestsFor(bare.url) },
+    ];
     /** @type {Record<string, Awaited<ReturnType<typeof load>>[]>} */
     const out = { single: [], singleBare: [], batch: [], batchBare: [] };
     for (let r = 0; r < rounds; r++) {
-      const order = r % 2 === 0 ? [servicePool, barePool] : [barePool, servicePool];
-      for (const pool of order) {
-        const isService = pool === servicePool;
-        out[isService ? "single" : "singleBare"]?.push(
-          await load(pool, SINGLE_REQUESTS / rounds, singleRequest, 1000),
-        );
-        out[isService ? "batch" : "batchBare"]?.push(
-          await load(pool, BATCH_REQUESTS / rounds, batchRequest, 20),
-        );
+      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
+        const [single, batch] = t.names;
+        out[String(single)]?.push(await load(t.url, SINGLE_REQUESTS / rounds, t.single, 1000));
+        out[String(batch)]?.push(await load(t.url, BATCH_REQUESTS / rounds, t.batch, 20));
       }
     }
     const single = total(out.single ?? []);

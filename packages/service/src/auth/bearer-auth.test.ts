@@ -1,11 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { bearerToken, isLoopbackHost, tokensMatch } from "./bearer-auth.js";
+import { bearerToken, isLoopbackHost, tokenChecker, tokensMatch } from "./bearer-auth.js";
 
 describe("tokensMatch", () => {
   it("matches only the same token", () => {
     expect(tokensMatch("abc", "abc")).toBe(true);
     for (const other of ["abd", "ab", "abcd", "", "ABC"])
       expect(tokensMatch(other, "abc")).toBe(false);
+  });
+
+  it("tells apart tokens that share a prefix, a padding of zero bytes or their first 256 bytes", () => {
+    const token = "k".repeat(200);
+    expect(tokensMatch(token, token)).toBe(true);
+    expect(tokensMatch("abc\u0000", "abc")).toBe(false);
+    expect(tokensMatch("abc", "abc\u0000")).toBe(false);
+    expect(tokensMatch("é", "é")).toBe(true);
+    expect(tokensMatch("e", "é")).toBe(false);
+    const slot = "s".repeat(256);
+    expect(tokensMatch(slot, slot)).toBe(true);
+    expect(tokensMatch(`${slot}x`, slot)).toBe(false);
+    expect(tokensMatch(slot, `${slot}x`)).toBe(false);
+    expect(tokensMatch(`${slot}x`, `${slot}x`)).toBe(true);
+    expect(tokensMatch(`${slot}y`, `${slot}x`)).toBe(false);
+    for (const expected of ["abc", slot, `${slot}x`]) {
+      const check = tokenChecker(expected);
+      // The slot is reused: a wrong token between two right ones changes nothing.
+      expect([check(expected), check("nope"), check(expected)]).toEqual([true, false, true]);
+    }
   });
 
   it("takes as long for a near miss as for a token wrong from its first character", () => {
