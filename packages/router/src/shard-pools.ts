@@ -1,7 +1,7 @@
 import type { CredentialResolver, DirectoryMap, ShardRecord } from "@shardkit/directory";
 import knexFactory, { type Knex } from "knex";
 import mysqlCore from "mysql2";
-import mysql from "mysql2/promise";
+import type mysql from "mysql2/promise";
 import { createShardKnex } from "./knex/knex-internals.js";
 
 /** Pool sizes per shard. */
@@ -94,13 +94,11 @@ export class ShardConnections {
   }
 
   async close(): Promise<void> {
-    const scatter = this.#scatterReader;
-    const statements = this.#statements;
     await Promise.all([
       this.#reader?.destroy(),
       this.#writer?.destroy(),
-      statements && new Promise<void>((resolve) => statements.end(() => resolve())),
-      scatter && new Promise<void>((resolve) => scatter.end(() => resolve())),
+      endPool(this.#statements),
+      endPool(this.#scatterReader),
     ]).catch(() => undefined);
   }
 
@@ -147,6 +145,11 @@ export class ShardConnections {
       knexFactory,
     );
   }
+}
+
+/** Ends a mysql2 pool opened on first use, if it was. */
+function endPool(pool: mysqlCore.Pool | undefined): Promise<void> | undefined {
+  return pool && new Promise<void>((resolve) => pool.end(() => resolve()));
 }
 
 /** Every shard's connections, reopened when a shard's location changes and closed when it leaves. */
