@@ -9,7 +9,7 @@ import { startFleet } from "@shardkit/fleet";
 import { abortMove, cleanupMove, startMove } from "@shardkit/migrate";
 import { MoveSession, rangeSelector } from "@shardkit/migrate/internal";
 import { createRouter } from "@shardkit/router";
-import knexFactory from "knex";
+import { plainKnex } from "./plain-knex.mjs";
 
 /** Rows of the moved table on the source shard, about 100 bytes each. */
 const ROWS = 200_000;
@@ -37,22 +37,8 @@ const TABLE = `CREATE TABLE items (
 /**
  * A knex pool on the database of `url`.
  * @param {string} url
- * @returns {Knex}
  */
-function knexOf(url) {
-  const e = parseMysqlUrl(url);
-  return knexFactory({
-    client: "mysql2",
-    connection: {
-      host: e.host,
-      port: e.port,
-      user: e.user,
-      password: e.password,
-      database: e.database,
-    },
-    pool: { min: 0, max: 16 },
-  });
-}
+const knexOf = (url) => plainKnex(url, { min: 0, max: 16 });
 
 /**
  * Row `id` of the data set.

@@ -3,34 +3,14 @@
 import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
-import knexFactory from "knex";
+import { plainKnex } from "./plain-knex.mjs";
 import { orderByLimit100 } from "./scatter-queries.mjs";
-import { sideBySide } from "./side-by-side.mjs";
+import { figures, sideBySide } from "./side-by-side.mjs";
 
 const ROWS_PER_SHARD = 5000;
 
 /** @typedef {import("knex").Knex} Knex */
 /** @typedef {{ id: number, v: number, payload: string }} Item */
-
-/**
- * A plain knex pool on the database of `url`: the baseline the router is measured against.
- * @param {string} url
- * @returns {Knex}
- */
-function plainKnex(url) {
-  const e = parseMysqlUrl(url);
-  return knexFactory({
-    client: "mysql2",
-    connection: {
-      host: e.host,
-      port: e.port,
-      user: e.user,
-      password: e.password,
-      database: e.database,
-    },
-    pool: { min: 1, max: 10 },
-  });
-}
 
 /** Runs the router benchmarks and returns their figures. */
 export async function run() {
@@ -53,7 +33,8 @@ export async function run() {
       const url = await server.createDatabase(`s${i}`);
       shardUrls.push(url);
       await store.addShard({ name: `s${i}`, ...parseMysqlUrl(url) });
-      const k = plainKnex(url);
+      // The baseline: the same queries on a plain knex pool to the owner.
+      const k = plainKnex(url, { min: 1, max: 10 });
       knexes.push(k);
       await k.raw(
         "CREATE TABLE items (id BIGINT PRIMARY KEY, v INT NOT NULL, payload VARCHAR(100) NOT NULL, KEY by_v (v))",
@@ -199,57 +180,15 @@ export async function run() {
 
     await store.close();
     return {
-      pointSelect: {
-        routedMs: select.a,
-        plainMs: select.b,
-        ratio: select.a / select.b,
-        target: 1.05,
-      },
-      fencedInsert: {
-        routedMs: insert.a,
-        plainMs: insert.b,
-        ratio: insert.a / insert.b,
-        target: 1.15,
-      },
-      fencedStatementInsert: {
-        routedMs: oneInsert.a,
-        plainMs: oneInsert.b,
-        ratio: oneInsert.a / oneInsert.b,
-      },
-      fencedTransactionInsert: {
-        routedMs: txInsert.a,
-        plainMs: txInsert.b,
-        ratio: txInsert.a / txInsert.b,
-      },
-      fencedUpdate: {
-        routedMs: routedUpdate.a,
-        plainMs: routedUpdate.b,
-        ratio: routedUpdate.a / routedUpdate.b,
-        target: 1.15,
-      },
-      fencedDelete: {
-        routedMs: routedDelete.a,
-        plainMs: routedDelete.b,
-        ratio: routedDelete.a / routedDelete.b,
-        target: 1.15,
-      },
-      fencedTransactionUpdate: {
-        routedMs: txUpdate.a,
-        plainMs: txUpdate.b,
-        ratio: txUpdate.a / txUpdate.b,
-        target: 1.1,
-      },
-      fencedStatementUpdate: {
-        routedMs: oneUpdate.a,
-        plainMs: oneUpdate.b,
-        ratio: oneUpdate.a / oneUpdate.b,
-      },
-      scatterOrderByLimit100: {
-        routedMs: scatter.a,
-        plainMs: scatter.b,
-        ratio: scatter.a / scatter.b,
-        target: 1.3,
-      },
+      pointSelect: figures(select, 1.05),
+      fencedInsert: figures(insert, 1.15),
+      fencedStatementInsert: figures(oneInsert),
+      fencedTransactionInsert: figures(txInsert),
+      fencedUpdate: figures(routedUpdate, 1.15),
+      fencedDelete: figures(routedDelete, 1.15),
+      fencedTransactionUpdate: figures(txUpdate, 1.1),
+      fencedStatementUpdate: figures(oneUpdate),
+      scatterOrderByLimit100: figures(scatter, 1.3),
       idsPerSecond,
     };
   } finally {

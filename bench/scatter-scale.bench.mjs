@@ -5,9 +5,9 @@
 import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
-import knexFactory from "knex";
+import { plainKnex } from "./plain-knex.mjs";
 import { orderByLimit100 } from "./scatter-queries.mjs";
-import { sideBySide } from "./side-by-side.mjs";
+import { figures, sideBySide } from "./side-by-side.mjs";
 
 const SHARDS = 16;
 const ROWS_PER_SHARD = 5000;
@@ -29,18 +29,7 @@ export async function run() {
     for (let i = 1; i <= SHARDS; i++) {
       const url = await server.createDatabase(`s${i}`);
       await store.addShard({ name: `s${i}`, ...parseMysqlUrl(url) });
-      const e = parseMysqlUrl(url);
-      const k = knexFactory({
-        client: "mysql2",
-        connection: {
-          host: e.host,
-          port: e.port,
-          user: e.user,
-          password: e.password,
-          database: e.database,
-        },
-        pool: { min: 1, max: 4 },
-      });
+      const k = plainKnex(url, { min: 1, max: 4 });
       knexes.push(k);
       await k.raw(
         "CREATE TABLE items (id BIGINT PRIMARY KEY, grp INT NOT NULL, v INT NOT NULL, KEY by_v (v))",
@@ -116,18 +105,8 @@ export async function run() {
     await store.close();
     return {
       shards: SHARDS,
-      orderByLimit100: {
-        routedMs: order.a,
-        plainMs: order.b,
-        ratio: order.a / order.b,
-        target: 1.3,
-      },
-      groupByAggregate: {
-        routedMs: group.a,
-        plainMs: group.b,
-        ratio: group.a / group.b,
-        target: 1.3,
-      },
+      orderByLimit100: figures(order, 1.3),
+      groupByAggregate: figures(group, 1.3),
       millionRows: {
         rowsReturned: rows,
         heapGrowthMb: (peakHeap - before.heapUsed) / 2 ** 20,

@@ -158,23 +158,27 @@ export async function run({ rounds = 4 } = {}) {
         ),
       };
     };
-    const targets = [
-      { url: service.url, names: ["single", "batch"], ...requestsFor(service.url) },
-      { url: bare.url, names: ["singleBare", "batchBare"], ...requestsFor(bare.url) },
-    ];
-    /** @type {Record<string, Awaited<ReturnType<typeof load>>[]>} */
-    const out = { single: [], singleBare: [], batch: [], batchBare: [] };
+    /** One server's prepared requests, and the figures of each round against it. */
+    const sideOf = (/** @type {string} */ url) => ({
+      url,
+      requests: requestsFor(url),
+      single: /** @type {Awaited<ReturnType<typeof load>>[]} */ ([]),
+      batch: /** @type {Awaited<ReturnType<typeof load>>[]} */ ([]),
+    });
+    const ofService = sideOf(service.url);
+    const ofBare = sideOf(bare.url);
     for (let r = 0; r < rounds; r++) {
-      for (const t of r % 2 === 0 ? targets : [...targets].reverse()) {
-        const [single, batch] = t.names;
-        out[String(single)]?.push(await load(t.url, SINGLE_REQUESTS / rounds, t.single, 1000));
-        out[String(batch)]?.push(await load(t.url, BATCH_REQUESTS / rounds, t.batch, 20));
+      for (const side of r % 2 === 0 ? [ofService, ofBare] : [ofBare, ofService]) {
+        side.single.push(
+          await load(side.url, SINGLE_REQUESTS / rounds, side.requests.single, 1000),
+        );
+        side.batch.push(await load(side.url, BATCH_REQUESTS / rounds, side.requests.batch, 20));
       }
     }
-    const single = total(out.single ?? []);
-    const singleBare = total(out.singleBare ?? []);
-    const batch = total(out.batch ?? []);
-    const batchBare = total(out.batchBare ?? []);
+    const single = total(ofService.single);
+    const singleBare = total(ofBare.single);
+    const batch = total(ofService.batch);
+    const batchBare = total(ofBare.batch);
     return {
       connections: CONNECTIONS,
       single,

@@ -35,3 +35,17 @@ export async function sideBySide(a, b, n) {
     /** @type {number} */ ([...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]);
   return { a: median(ta), b: median(tb) };
 }
+
+/**
+ * One side-by-side pair's figures: routed and baseline median in ms, their ratio, the target.
+ * @param {{ a: number, b: number }} pair routed (a) and baseline (b), from `sideBySide`
+ * @param {number} [target]
+ */
+export function figures(pair, target) {
+  return {
+    routedMs: pair.a,
+    plainMs: pair.b,
+    ratio: pair.a / pair.b,
+    ...(target === undefined ? {} : { target }),
+  };
+}
