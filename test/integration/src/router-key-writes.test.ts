@@ -8,7 +8,7 @@ import {
   fenceJoinSql,
   quoteIdentifier,
 } from "@shardkit/directory/internal";
-import { createRouter, type Router, type RouterError } from "@shardkit/router";
+import type { Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouterFixture, startRouterFixture, user } from "./fixtures/router-fixture.js";
@@ -239,11 +239,7 @@ describe("stale routers", () => {
     const key = 520_001;
     const home = router.locate(key).shard;
     const pinTo = home === "s3" ? "s1" : "s3";
-    const stale = await createRouter({
-      directory: f.directoryUrl,
-      pollIntervalMs: 0,
-      heartbeatId: false,
-    });
+    const stale = await f.staleRouter();
     try {
       // The same row on both shards: which one changes tells where the write landed.
       for (const db of [f.shardDb[home], f.shardDb[pinTo]] as Knex[]) {
@@ -287,11 +283,7 @@ describe("stale routers", () => {
   ] as const)("land on the new owner only, after the range moved: %s", async (_, key, rename) => {
     const from = router.locate(key);
     const to = from.shard === "s3" ? "s1" : "s3";
-    const stale = await createRouter({
-      directory: f.directoryUrl,
-      pollIntervalMs: 0,
-      heartbeatId: false,
-    });
+    const stale = await f.staleRouter();
     let moved = false;
     try {
       // The same row on both shards: which one changes tells where the write landed.
@@ -407,11 +399,7 @@ describe("write()'s range check, sent with its first statement", () => {
     const key = 525_001;
     const home = router.locate(key).shard;
     const pinTo = home === "s3" ? "s1" : "s3";
-    const stale = await createRouter({
-      directory: f.directoryUrl,
-      pollIntervalMs: 0,
-      heartbeatId: false,
-    });
+    const stale = await f.staleRouter();
     try {
       await f.store.pinKey(key, pinTo);
       expect(stale.locate(key).shard).toBe(home);

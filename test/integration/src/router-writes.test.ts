@@ -2,7 +2,7 @@
 // them, so each passes alone and in any order.
 import { hashKeyFunction, rangeContains } from "@shardkit/directory";
 import { FENCE_TABLE, fencedInsertSql } from "@shardkit/directory/internal";
-import { createRouter, type Router, RouterError } from "@shardkit/router";
+import { type Router, RouterError } from "@shardkit/router";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RouterFixture, startRouterFixture, user } from "./fixtures/router-fixture.js";
@@ -234,11 +234,7 @@ describe("pinned keys", () => {
     const key = 444_701;
     const home = router.locate(key);
     const pinTo = home.shard === "s3" ? "s1" : "s3";
-    const stale = await createRouter({
-      directory: f.directoryUrl,
-      pollIntervalMs: 0,
-      heartbeatId: false,
-    });
+    const stale = await f.staleRouter();
     const neighbour = [...Array(100_000).keys()]
       .map((i) => i + 600_000)
       .find((k) => rangeContains(home.range, hashKeyFunction.ksid(k))) as number;
