@@ -200,7 +200,9 @@ export class Router {
     // Only the first attempt may check the range row alone: a refused one retries through the
     // fence procedures, which tell a pinned key (or a stale count of them) apart.
     let attempts = 0;
-    return retryFenced(this.#ctx, keys, opts, (targets) =>
+    // Awaited rather than returned: an async function that returns a promise takes two more
+    // promise steps to settle, and every single-row write pays for them.
+    return await retryFenced(this.#ctx, keys, opts, (targets) =>
       runFencedTransaction(
         this.#connections((targets[0] as KeyTarget).shard),
         targets,

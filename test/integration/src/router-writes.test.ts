@@ -49,6 +49,26 @@ describe("write and writeOne", () => {
     expect(await f.whereIs("users", "user_id", 4242)).toEqual([]);
   });
 
+  it("settles a function that returns a plain value or throws at once, and frees its connection", async () => {
+    const key = 4301;
+    // knex ends only a transaction body that returns a thenable: the router's must not hang.
+    for (let i = 0; i < 12; i++) await expect(router.write(key, () => i)).resolves.toBe(i);
+    const boom = new Error("thrown before any statement");
+    for (let i = 0; i < 12; i++)
+      await expect(
+        router.write(key, () => {
+          throw boom;
+        }),
+      ).rejects.toBe(boom);
+    // More calls than the pool has connections went before: each one gave its connection back.
+    await router.write(key, (trx) => trx("users").insert(user(key)));
+    try {
+      expect(await f.whereIs("users", "user_id", key)).toHaveLength(1);
+    } finally {
+      await f.removeAll("users", "user_id", [key]);
+    }
+  });
+
   it("refuses a write the owner's fence refuses, until the deadline, without writing", async () => {
     const key = 777_001;
     const target = router.locate(key);

@@ -30,10 +30,48 @@ export async function retryFenced<T>(
   ctx.assertOpen();
   const started = performance.now();
   let shard = "none";
+  // One async function for the whole loop: every promise step between the caller and the
+  // shard's answer is paid by each single-row write.
   try {
-    return await attempts(ctx, keys, options, attempt, kind, (s) => {
-      shard = s;
-    });
+    const deadlineMs = options.deadlineMs ?? ctx.writeDeadlineMs;
+    const deadline = Date.now() + deadlineMs;
+    let wait = FIRST_WAIT_MS;
+    for (let tries = 1; ; tries++) {
+      const map = ctx.map;
+      const targets = keys.map((k) => ctx.locate(k, options.table));
+      const first = targets[0] as KeyTarget;
+      const other = targets.find((t) => t.shard !== first.shard);
+      if (other) {
+        throw new RouterError(
+          "CROSS_SHARD",
+          `the keys of one write live on different shards (${first.shard} and ${other.shard}); write them separately or pin them together`,
+          { details: { shard: first.shard, otherShard: other.shard } },
+        );
+      }
+      shard = first.shard;
+      ctx.metrics.query(shard, kind);
+      try {
+        return await attempt(targets, deadline);
+      } catch (error) {
+        if (isRetryable(error) && Date.now() < deadline) {
+          ctx.metrics.retry(shard, "deadlock");
+          // A deadlock with a directory change that rolled the write back whole: run it again.
+          await sleep(1 + Math.random() * wait);
+          continue;
+        }
+        if (!isFenceError(error)) throw wrapShardError(error, shard, first.range);
+        ctx.metrics.fenceRefusal(shard);
+        if (Date.now() >= deadline) throw deadlineExceeded(ctx, first, tries, deadlineMs, error);
+        // Routing moves to the new version only once its key columns are read: the refresh
+        // resolves after that, and a write that sees a new version retries without waiting.
+        ctx.metrics.retry(shard, "fenced");
+        if (ctx.map === map) await ctx.routing.refreshSoon();
+        if (ctx.map === map) {
+          await ctx.routing.wait(Math.min(wait, deadline - Date.now()));
+          wait = Math.min(Math.ceil(wait * 1.5), MAX_WAIT_MS);
+        }
+      }
+    }
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     ctx.metrics.error(shard, kind, typeof code === "string" ? code : "INTERNAL");
@@ -43,70 +81,30 @@ export async function retryFenced<T>(
   }
 }
 
-async function attempts<T>(
+/** The DEADLINE_EXCEEDED a write fails with once the fence refused it until its deadline. */
+function deadlineExceeded(
   ctx: RouterContext,
-  keys: readonly unknown[],
-  options: WriteOptions,
-  attempt: (targets: readonly KeyTarget[], deadline: number) => Promise<T>,
-  kind: RouterQueryKind,
-  onShard: (shard: string) => void,
-): Promise<T> {
-  const deadlineMs = options.deadlineMs ?? ctx.writeDeadlineMs;
-  const deadline = Date.now() + deadlineMs;
-  let wait = FIRST_WAIT_MS;
-  for (let tries = 1; ; tries++) {
-    const map = ctx.map;
-    const targets = keys.map((k) => ctx.locate(k, options.table));
-    const first = targets[0] as KeyTarget;
-    const other = targets.find((t) => t.shard !== first.shard);
-    if (other) {
-      throw new RouterError(
-        "CROSS_SHARD",
-        `the keys of one write live on different shards (${first.shard} and ${other.shard}); write them separately or pin them together`,
-        { details: { shard: first.shard, otherShard: other.shard } },
-      );
-    }
-    onShard(first.shard);
-    ctx.metrics.query(first.shard, kind);
-    try {
-      return await attempt(targets, deadline);
-    } catch (error) {
-      if (isRetryable(error) && Date.now() < deadline) {
-        ctx.metrics.retry(first.shard, "deadlock");
-        // A deadlock with a directory change that rolled the write back whole: run it again.
-        await sleep(1 + Math.random() * wait);
-        continue;
-      }
-      if (!isFenceError(error)) throw wrapShardError(error, first.shard, first.range);
-      ctx.metrics.fenceRefusal(first.shard);
-      if (Date.now() >= deadline) {
-        const move = cuttingOver(ctx.map, first);
-        const why = move
-          ? `: move ${move.id} is cutting the range over from ${move.source} to ${move.target}; see shardkit move status ${move.id}, or give the write a longer deadline`
-          : " and no new owner was found; check shardkit ranges and shardkit doctor";
-        throw new RouterError(
-          "DEADLINE_EXCEEDED",
-          `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) within ${deadlineMs} ms${why}`,
-          {
-            details: {
-              shard: first.shard,
-              range: formatKeyRange(first.range),
-              ...(move ? { move: move.id } : {}),
-            },
-            cause: fencedError(error, first),
-          },
-        );
-      }
-      // Routing moves to the new version only once its key columns are read: the refresh
-      // resolves after that, and a write that sees a new version retries without waiting.
-      ctx.metrics.retry(first.shard, "fenced");
-      if (ctx.map === map) await ctx.routing.refreshSoon();
-      if (ctx.map === map) {
-        await ctx.routing.wait(Math.min(wait, deadline - Date.now()));
-        wait = Math.min(Math.ceil(wait * 1.5), MAX_WAIT_MS);
-      }
-    }
-  }
+  first: KeyTarget,
+  tries: number,
+  deadlineMs: number,
+  error: unknown,
+): RouterError {
+  const move = cuttingOver(ctx.map, first);
+  const why = move
+    ? `: move ${move.id} is cutting the range over from ${move.source} to ${move.target}; see shardkit move status ${move.id}, or give the write a longer deadline`
+    : " and no new owner was found; check shardkit ranges and shardkit doctor";
+  return new RouterError(
+    "DEADLINE_EXCEEDED",
+    `shard ${first.shard} refused the write for range ${formatKeyRange(first.range)} ${tries} time(s) within ${deadlineMs} ms${why}`,
+    {
+      details: {
+        shard: first.shard,
+        range: formatKeyRange(first.range),
+        ...(move ? { move: move.id } : {}),
+      },
+      cause: fencedError(error, first),
+    },
+  );
 }
 
 /** The move whose cutover froze the key's range (or pinned key) on its shard, if one is. */
