@@ -3,6 +3,7 @@
 import { MysqlDirectoryStore, parseMysqlUrl } from "@shardkit/directory";
 import { startFleet } from "@shardkit/fleet";
 import { createRouter } from "@shardkit/router";
+import { cpuApart } from "./cpu-apart.mjs";
 import { plainKnex } from "./plain-knex.mjs";
 import { orderByLimit100 } from "./scatter-queries.mjs";
 import { figures, sideBySide } from "./side-by-side.mjs";
@@ -23,6 +24,7 @@ export async function run() {
   const knexes = [];
   /** @type {import("@shardkit/router").Router | undefined} */
   let router;
+  let release = () => {};
   try {
     const server = fleet.servers[0];
     if (!server) throw new Error("the fleet started no server");
@@ -68,6 +70,9 @@ export async function run() {
       for (let i = 0; i < rows.length; i += 1000) await k("items").insert(rows.slice(i, i + 1000));
     }
     const s1 = /** @type {Knex} */ (knexes[0]);
+    // The server and this process on CPUs of their own, as on two machines (see cpu-apart.mjs).
+    const apart = await cpuApart(s1);
+    release = apart.release;
     const s1Keys = (byShard.get("s1") ?? []).map((r) => r.id);
 
     // 1. Point select by key: routed vs the same knex query on a plain pool to the owner.
@@ -180,6 +185,7 @@ export async function run() {
 
     await store.close();
     return {
+      placement: apart.placement,
       pointSelect: figures(select, 1.05),
       fencedInsert: figures(insert, 1.15),
       fencedStatementInsert: figures(oneInsert),
@@ -192,6 +198,7 @@ export async function run() {
       idsPerSecond,
     };
   } finally {
+    release();
     await router?.close();
     await Promise.all(knexes.map((k) => k.destroy()));
     await fleet.stop();

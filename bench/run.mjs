@@ -38,7 +38,8 @@ for (const p of plan()) {
 
 const r = await router();
 const ms = (/** @type {number} */ x) => `${(x * 1000).toFixed(0)} µs`;
-console.log("\n| router benchmark | routed | baseline | ratio | target |");
+console.log(`\nrouter benchmark placement: ${r.placement}\n`);
+console.log("| router benchmark | routed | baseline | ratio | target |");
 console.log("| --- | --- | --- | --- | --- |");
 console.log(
   `| point select by key vs the same knex query on a plain pool | ${ms(r.pointSelect.routedMs)} | ${ms(r.pointSelect.plainMs)} | ${r.pointSelect.ratio.toFixed(2)} | <= 1.05 |`,
