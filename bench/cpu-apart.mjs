@@ -26,19 +26,23 @@ export async function cpuApart(k) {
   } catch {
     return none("the server's process is not on this machine");
   }
-  const all = `0-${cpus - 1}`;
+  const pin = (/** @type {number} */ pid, /** @type {string} */ list) =>
+    execFileSync("taskset", ["-a", "-p", "-c", list, String(pid)], { stdio: "ignore" });
+  const release = () => pin(process.pid, `0-${cpus - 1}`);
   try {
-    execFileSync("taskset", ["-a", "-p", "-c", `1-${cpus - 1}`, String(serverPid)], {
-      stdio: "ignore",
-    });
-    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" });
+    pin(process.pid, "0");
   } catch {
     return none("taskset did not run");
   }
+  try {
+    pin(serverPid, `1-${cpus - 1}`);
+  } catch {
+    // The placement reported must be the one measured: this process shares CPUs again too.
+    release();
+    return none("taskset could not move the server");
+  }
   return {
     placement: `benchmark on CPU 0, server on CPU${cpus > 2 ? `s 1-${cpus - 1}` : " 1"}`,
-    release() {
-      execFileSync("taskset", ["-a", "-p", "-c", all, String(process.pid)], { stdio: "ignore" });
-    },
+    release,
   };
 }
